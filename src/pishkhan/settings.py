@@ -32,7 +32,8 @@ DEBUG = env_bool("DEBUG", False)
 
 DATA_DIR = Path(env("DATA_DIR", str(Path.cwd() / "var"))).resolve()
 MEDIA_ROOT = DATA_DIR / "media"
-STATIC_ROOT = DATA_DIR / "static"
+# Production serves collected files; development serves straight from the apps (WHITENOISE_USE_FINDERS).
+STATIC_ROOT = DATA_DIR / "static" if PRODUCTION else None
 
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
@@ -56,13 +57,17 @@ INSTALLED_APPS = [
     "pishkhan.core",
     "pishkhan.accounts",
     "pishkhan.offices",
+    "pishkhan.catalog",
+    "pishkhan.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Persian unless the person chose English with the switch; Accept-Language is ignored because many
+    # phones here run an English system language while their owners read Persian.
+    "pishkhan.core.middleware.PersianFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -131,6 +136,7 @@ WORKING_WEEKEND = env_list("WEEKEND", "fri")
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -146,11 +152,21 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 CITY_NAME_FA = env("CITY_NAME_FA", "شهر نمونه")
 CITY_NAME_EN = env("CITY_NAME_EN", "Demo City")
 
+# --- The process bank ------------------------------------------------------------------------
+# The folder of process definitions `pishkhan catalog load` (and the demo) reads: *.yaml, and
+# district variants under variants/. Unset or empty: the bank shipped in the repository.
+PROCESS_BANK_DIR = Path(env("PROCESS_BANK_DIR") or str(PACKAGE_DIR.parent.parent / "processes"))
+
 # --- Sign-in ---------------------------------------------------------------------------------
 SMS_PROVIDER = env("SMS_PROVIDER", "console")  # console | file | kavenegar
 SMS_FILE_PATH = Path(env("SMS_FILE_PATH", str(DATA_DIR / "sms.log")))
 SMS_SENDER = env("SMS_SENDER", "")
 KAVENEGAR_API_KEY = env("KAVENEGAR_API_KEY", "")
+KAVENEGAR_BASE_URL = env("KAVENEGAR_BASE_URL", "https://api.kavenegar.com/v1")
+KAVENEGAR_OTP_TEMPLATE = env(
+    "KAVENEGAR_OTP_TEMPLATE", ""
+)  # a verify/lookup template, when the account has one
+KAVENEGAR_TIMEOUT_SECONDS = float(env("KAVENEGAR_TIMEOUT_SECONDS", "10"))
 SIGNIN_CODE_TTL_SECONDS = int(env("SIGNIN_CODE_TTL_SECONDS", "300"))
 SIGNIN_CODE_MAX_GUESSES = int(env("SIGNIN_CODE_MAX_GUESSES", "5"))
 SIGNIN_CODES_PER_MOBILE_PER_HOUR = int(env("SIGNIN_CODES_PER_MOBILE_PER_HOUR", "5"))

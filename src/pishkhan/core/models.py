@@ -7,8 +7,12 @@ class Closure(models.Model):
     """A day the city's offices are closed beyond the weekend and the national holidays: a
     province's snow or pollution closure, announced a day ahead. Deadlines skip these days."""
 
-    date = models.DateField(_("date"), unique=True, help_text=_("The closed day (Gregorian, stored as a date)."))
-    reason = models.CharField(_("reason"), max_length=200, help_text=_("Why the offices are closed, as announced."))
+    date = models.DateField(
+        _("date"), unique=True, help_text=_("The closed day (Gregorian, stored as a date).")
+    )
+    reason = models.CharField(
+        _("reason"), max_length=200, help_text=_("Why the offices are closed, as announced.")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -28,7 +32,9 @@ class AuditEvent(models.Model):
 
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True, help_text=_("1, 2, 3 … with no gaps."))
     at = models.DateTimeField(_("at"), help_text=_("When the action happened (UTC)."))
-    action = models.CharField(_("action"), max_length=60, db_index=True, help_text=_("What happened, e.g. signin.ok."))
+    action = models.CharField(
+        _("action"), max_length=60, db_index=True, help_text=_("What happened, e.g. signin.ok.")
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -39,13 +45,26 @@ class AuditEvent(models.Model):
         help_text=_("Who acted, when known."),
     )
     actor_label = models.CharField(
-        _("actor label"), max_length=150, blank=True, help_text=_("Who acted, as typed or known, kept even if the user is renamed.")
+        _("actor label"),
+        max_length=150,
+        blank=True,
+        help_text=_("Who acted, as typed or known, kept even if the user is renamed."),
     )
-    subject = models.CharField(_("subject"), max_length=200, blank=True, help_text=_("What the action was about, e.g. user:42."))
-    address = models.GenericIPAddressField(_("address"), null=True, blank=True, help_text=_("Client IP address."))
-    data = models.JSONField(_("data"), default=dict, blank=True, help_text=_("Details, never a secret or a code."))
-    prev_hash = models.CharField(_("previous hash"), max_length=64, help_text=_("Hash of the row before (64 zeros for the first)."))
-    hash = models.CharField(_("hash"), max_length=64, help_text=_("SHA-256 over this row's content and prev_hash."))
+    subject = models.CharField(
+        _("subject"), max_length=200, blank=True, help_text=_("What the action was about, e.g. user:42.")
+    )
+    address = models.GenericIPAddressField(
+        _("address"), null=True, blank=True, help_text=_("Client IP address.")
+    )
+    data = models.JSONField(
+        _("data"), default=dict, blank=True, help_text=_("Details, never a secret or a code.")
+    )
+    prev_hash = models.CharField(
+        _("previous hash"), max_length=64, help_text=_("Hash of the row before (64 zeros for the first).")
+    )
+    hash = models.CharField(
+        _("hash"), max_length=64, help_text=_("SHA-256 over this row's content and prev_hash.")
+    )
 
     class Meta:
         ordering = ["seq"]
@@ -68,14 +87,22 @@ class AuditHead(models.Model):
     class Meta:
         verbose_name = _("audit head")
 
+    def __str__(self):
+        return f"#{self.seq} {self.hash[:16]}"
+
 
 class RateLimitHit(models.Model):
     """One counted attempt under a rate limit (an SMS code sent to a number, a guess from an
     address). Rows older than the longest window are pruned."""
 
-    key = models.CharField(max_length=200, db_index=True, help_text=_("What is limited, e.g. sms:mobile:0912…"))
+    key = models.CharField(
+        max_length=200, db_index=True, help_text=_("What is limited, e.g. sms:mobile:0912…")
+    )
     at = models.DateTimeField(db_index=True, help_text=_("When the attempt was made."))
 
     class Meta:
         indexes = [models.Index(fields=["key", "at"])]
         verbose_name = _("rate-limit hit")
+
+    def __str__(self):
+        return f"{self.key} @ {self.at}"

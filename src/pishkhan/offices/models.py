@@ -19,7 +19,9 @@ class Office(models.Model):
         "accounts.District", on_delete=models.PROTECT, related_name="offices", verbose_name=_("district")
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=OfficeStatus.choices, default=OfficeStatus.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OfficeStatus.choices, default=OfficeStatus.ACTIVE
+    )
 
     class Meta:
         ordering = ["licence_number"]
@@ -33,9 +35,14 @@ class Office(models.Model):
 class OfficeOperator(models.Model):
     """Binds an operator account to the office it works for."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="operators", verbose_name=_("office"))
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, related_name="operators", verbose_name=_("office")
+    )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="office_operator", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="office_operator",
+        verbose_name=_("user"),
     )
     is_manager = models.BooleanField(_("office manager"), default=False)
 

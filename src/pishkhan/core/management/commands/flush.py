@@ -1,0 +1,49 @@
+"""Django's `flush`, taught that the audit log is append-only.
+
+Emptying the whole database (the test runner does it after every transactional test, an
+administrator with `pishkhan manage flush`) legitimately empties the audit log too. PostgreSQL's
+flush uses TRUNCATE, which row triggers do not see; SQLite's uses DELETE, which the append-only
+triggers of migration 0002 refuse. So on SQLite the triggers are lifted for the flush and put back
+exactly as they were, in the same transaction, and on every database the audit head restarts at
+#0 so the next event begins a fresh chain.
+"""
+
+from django.core.management.commands import flush
+from django.db import connections, transaction
+
+from pishkhan.core.hashchain import GENESIS
+from pishkhan.core.models import AuditEvent, AuditHead
+
+
+class Command(flush.Command):
+    help = (
+        flush.Command.help + " The audit log is emptied with everything else; its append-only triggers "
+        "stay in place and its head restarts at #0."
+    )
+
+    def handle(self, **options):
+        connection = connections[options["database"]]
+        with transaction.atomic(using=connection.alias):
+            triggers = _row_triggers(connection, AuditEvent._meta.db_table)
+            with connection.cursor() as cursor:
+                for name, _sql in triggers:
+                    cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
+            super().handle(**options)
+            with connection.cursor() as cursor:
+                for _name, sql in triggers:
+                    cursor.execute(sql)
+            if AuditHead._meta.db_table in connection.introspection.table_names():
+                AuditHead.objects.using(connection.alias).get_or_create(
+                    pk=1, defaults={"seq": 0, "hash": GENESIS}
+                )
+
+
+def _row_triggers(connection, table):
+    """(name, CREATE statement) of the triggers on `table` that a flush would trip over."""
+    if connection.vendor != "sqlite":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table]
+        )
+        return cursor.fetchall()
