@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_setting_read_from_the_environment_is_listed_in_env_example():
     source = (ROOT / "src/pishkhan/settings.py").read_text()
-    read = set(re.findall(r'env(?:_bool|_list)?\("([A-Z_]+)"', source))
+    read = set(re.findall(r'env(?:_bool|_list)?\(\s*"([A-Z_]+)"', source))
     listed = set(re.findall(r"^PISHKHAN_([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - listed == set(), "document these in .env.example"
     assert listed - read == set(), "these are documented but never read"

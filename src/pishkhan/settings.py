@@ -163,9 +163,8 @@ SMS_FILE_PATH = Path(env("SMS_FILE_PATH", str(DATA_DIR / "sms.log")))
 SMS_SENDER = env("SMS_SENDER", "")
 KAVENEGAR_API_KEY = env("KAVENEGAR_API_KEY", "")
 KAVENEGAR_BASE_URL = env("KAVENEGAR_BASE_URL", "https://api.kavenegar.com/v1")
-KAVENEGAR_OTP_TEMPLATE = env(
-    "KAVENEGAR_OTP_TEMPLATE", ""
-)  # a verify/lookup template, when the account has one
+# A verify/lookup template, when the account has one.
+KAVENEGAR_OTP_TEMPLATE = env("KAVENEGAR_OTP_TEMPLATE", "")
 KAVENEGAR_TIMEOUT_SECONDS = float(env("KAVENEGAR_TIMEOUT_SECONDS", "10"))
 SIGNIN_CODE_TTL_SECONDS = int(env("SIGNIN_CODE_TTL_SECONDS", "300"))
 SIGNIN_CODE_MAX_GUESSES = int(env("SIGNIN_CODE_MAX_GUESSES", "5"))
