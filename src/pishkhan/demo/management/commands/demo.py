@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from pishkhan.catalog.bank import bank_load
+from pishkhan.catalog.models import Service
 from pishkhan.demo.seed import DEMO_CITIZEN_MOBILE, DEMO_PASSWORD, PERSONAS, seed_demo_city
 
 
@@ -24,9 +26,14 @@ class Command(BaseCommand):
             )
         call_command("migrate", interactive=False, verbosity=0)
         counts = seed_demo_city()
+        bank = bank_load()
+        if not bank.ok:
+            raise CommandError("The process bank did not load:\n" + "\n".join(bank.lines()))
         self.stdout.write(
             "Demo city ready: {districts} districts, {departments} departments, {staff} staff, "
-            "{offices} e-service office.".format(**counts)
+            "{offices} e-service office, {services} services in the process bank.".format(
+                **counts, services=Service.objects.count()
+            )
         )
         self.print_signins(host, port)
         if not no_serve:
