@@ -217,13 +217,13 @@ def test_the_header_shows_todays_jalali_date_in_tehran(client, monkeypatch):
     assert '<time datetime="2025-03-21">جمعه ۱ فروردین ۱۴۰۴</time>' in html
 
 
-def test_the_search_box_says_it_is_coming_soon_instead_of_faking_results(client):
-    response, page = get_page(client)
-    [fieldset] = page.find("fieldset")
-    assert "disabled" in fieldset
+def test_the_search_box_searches_the_service_catalogue(client):
+    _, page = get_page(client)
+    assert not [attributes for _, attributes in page.elements if "disabled" in attributes]
     [search] = page.find("form", role="search")
     assert search["method"] == "get"
-    assert "به‌زودی" in response.content.decode()
+    assert search["action"] == reverse("portal:service_list")
+    assert page.find("input", id="service-search", name="q")
 
 
 # --- Health check ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 
 @require_safe
 def home(request):
-    """The city's front page: welcome, service search (coming soon) and the main things to do."""
+    """The city's front page: welcome, service search (the catalogue at services/) and the main things to do."""
     return render(request, "core/home.html")
 
 
