@@ -13,6 +13,7 @@ COMMANDS = {
     "migrate": "Create or update the database tables.",
     "check": "Check the configuration (add --deploy under production settings).",
     "audit": "Audit log tools: `pishkhan audit verify` checks the hash chain.",
+    "catalog": "The process bank: validate, list, show, compare, import, export, load.",
     "totp": "Print the current authenticator code of a demo staff or operator account.",
     "manage": "Run any other Django management command, e.g. `pishkhan manage createsuperuser`.",
 }
@@ -42,8 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pishkhan: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
 
+    from django.conf import settings
     from django.core.management import execute_from_command_line
 
+    # The embedded database and uploads live in the data folder; create it on first use rather
+    # than on every settings import (which would litter whatever folder a tool runs in).
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     execute_from_command_line(["pishkhan", command, *rest])
     return 0
 

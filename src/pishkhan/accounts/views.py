@@ -242,24 +242,26 @@ def staff_signin_totp(request):
         return redirect("accounts:staff_signin")
     if not user.totp_confirmed:
         return redirect("accounts:staff_enrol")
-    status = 200
-    if request.method == "POST":
-        form = TotpForm(request.POST)
-        if form.is_valid():
-            try:
-                services.staff_totp_verify(
-                    user=user, code=form.cleaned_data["code"], address=client_address(request)
-                )
-            except services.SignInError as error:
-                form.add_error("code", error.message)
-                status = error.status
-            else:
-                return HttpResponseRedirect(_login(request, user))
-        else:
-            status = 400
-    else:
-        form = TotpForm()
+    form, status, done = _authenticator_code_form(request, user, services.staff_totp_verify)
+    if done:
+        return done
     return render(request, "accounts/staff_totp.html", {"form": form}, status=status)
+
+
+def _authenticator_code_form(request, user, check):
+    """The code form of the two authenticator pages. On a valid POST, `check(user=, code=, address=)`
+    runs and the person is signed in. Returns (form, status, redirect-or-None)."""
+    if request.method != "POST":
+        return TotpForm(), 200, None
+    form = TotpForm(request.POST)
+    if not form.is_valid():
+        return form, 400, None
+    try:
+        check(user=user, code=form.cleaned_data["code"], address=client_address(request))
+    except services.SignInError as error:
+        form.add_error("code", error.message)
+        return form, error.status, None
+    return form, 200, HttpResponseRedirect(_login(request, user))
 
 
 @never_cache
@@ -272,23 +274,9 @@ def staff_enrol(request):
     if user.totp_confirmed:
         return redirect("accounts:staff_signin_totp")
     uri = services.staff_totp_enrol(user=user)
-    status = 200
-    if request.method == "POST":
-        form = TotpForm(request.POST)
-        if form.is_valid():
-            try:
-                services.staff_totp_confirm(
-                    user=user, code=form.cleaned_data["code"], address=client_address(request)
-                )
-            except services.SignInError as error:
-                form.add_error("code", error.message)
-                status = error.status
-            else:
-                return HttpResponseRedirect(_login(request, user))
-        else:
-            status = 400
-    else:
-        form = TotpForm()
+    form, status, done = _authenticator_code_form(request, user, services.staff_totp_confirm)
+    if done:
+        return done
     # Drawn here as inline SVG: the secret never leaves the server for a QR-code web service.
     qr_svg = segno.make(uri, error="m").svg_inline(
         scale=5, border=4, dark="#000", light="#fff", title=_("QR code for your authenticator app")
