@@ -54,10 +54,19 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "pishkhan.core",
     "pishkhan.accounts",
     "pishkhan.offices",
     "pishkhan.catalog",
+    "pishkhan.cases",
+    "pishkhan.notifications",
+    "pishkhan.api",
     "pishkhan.portal",
     "pishkhan.desk",
     "pishkhan.demo",
@@ -148,6 +157,58 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- Files ------------------------------------------------------------------------------------
+# Uploads and issued documents are stored by content (SHA-256). "filesystem" keeps them under
+# PISHKHAN_DATA_DIR/media; "s3" uses any S3-compatible store through django-storages (needs boto3).
+STORAGE_BACKEND = env("STORAGE_BACKEND", "filesystem")
+if STORAGE_BACKEND == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET"),
+            "endpoint_url": env("S3_ENDPOINT_URL") or None,
+            "access_key": env("S3_ACCESS_KEY"),
+            "secret_key": env("S3_SECRET_KEY"),
+            "region_name": env("S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+UPLOAD_MAX_MB = int(env("UPLOAD_MAX_MB", "20"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Background work ------------------------------------------------------------------------------
+# The embedded default keeps the task queue in the database (django-tasks' DatabaseBackend): no
+# extra server, and `pishkhan worker` runs it. At scale, name another django-tasks backend here,
+# e.g. one on Redis (docs/operations.md).
+TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# A step is "due soon" this many working days before its deadline.
+SOON_DUE_WORKING_DAYS = int(env("SOON_DUE_WORKING_DAYS", "1"))
+
+# --- REST API -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pishkhan API",
+    "DESCRIPTION": "Services, cases, queues and documents of a Pishkhan city.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- The city --------------------------------------------------------------------------------
 CITY_NAME_FA = env("CITY_NAME_FA", "شهر نمونه")
