@@ -9,7 +9,18 @@ CATALOGUES = sorted(PACKAGE.glob("**/locale/fa/LC_MESSAGES/django.po"))
 
 def test_there_is_a_persian_catalogue_for_the_shell_and_each_app():
     owners = {path.relative_to(PACKAGE).parts[0] for path in CATALOGUES}
-    assert {"locale", "core", "accounts", "offices", "catalog", "portal", "desk"} <= owners
+    assert {
+        "locale",
+        "core",
+        "accounts",
+        "offices",
+        "catalog",
+        "cases",
+        "notifications",
+        "api",
+        "portal",
+        "desk",
+    } <= owners
 
 
 @pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda p: str(p.relative_to(PACKAGE)))

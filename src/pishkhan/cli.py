@@ -10,6 +10,8 @@ import sys
 COMMANDS = {
     "serve": "Serve the site with a production WSGI server (--host, --port).",
     "demo": "Migrate, seed the demo city, print the demo sign-ins and serve it (--no-serve to stop after seeding).",
+    "bench": "Benchmarks against a baseline measured in the same run: `pishkhan bench engine [--json]`.",
+    "worker": "Run the background work: queued tasks, SMS and email, the deadline sweep (--once: one round).",
     "migrate": "Create or update the database tables.",
     "check": "Check the configuration (add --deploy under production settings).",
     "audit": "Audit log tools: `pishkhan audit verify` checks the hash chain.",

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "pishkhan.portal",
     "pishkhan.desk",
     "pishkhan.demo",
+    "pishkhan.bench",
 ]
 
 MIDDLEWARE = [
@@ -185,8 +186,37 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # extra server, and `pishkhan worker` runs it. At scale, name another django-tasks backend here,
 # e.g. one on Redis (docs/operations.md).
 TASKS = {"default": {"BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    # Redis through RQ (pip install django-tasks-rq); its workers run `rqworker --job-class
+    # django_tasks_rq.Job`, and `pishkhan worker` keeps only the periodic jobs.
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS["default"]["QUEUES"] = ["default"]
+    RQ_QUEUES = {"default": {"URL": env("REDIS_URL", "redis://localhost:6379/0")}}
 # A step is "due soon" this many working days before its deadline.
 SOON_DUE_WORKING_DAYS = int(env("SOON_DUE_WORKING_DAYS", "1"))
+# The outbox worker gives a message up (status failed) after this many attempts; with the backoff
+# (30 s doubling, at most an hour apart) eight attempts span about an hour.
+OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "8"))
+
+# --- Email ------------------------------------------------------------------------------------
+# Notifications to people who gave an address. The provider is an extension point like SMS
+# (notifications/email/): "django_mail" sends through Django's email backend, "file" writes JSON
+# lines (tests). The backend is "console" (prints; the demo) or "smtp", or a dotted path.
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", "django_mail")
+EMAIL_FILE_PROVIDER_PATH = Path(env("EMAIL_FILE_PROVIDER_PATH", str(DATA_DIR / "email.log")))
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(env("EMAIL_BACKEND", "console"), env("EMAIL_BACKEND", "console"))
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# Django's SMTP backend waits forever by default; a hung mail server must not hold the worker.
+EMAIL_TIMEOUT = float(env("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@localhost")
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -199,6 +229,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+# The anonymous status look-up (tracking code + national ID or mobile) is rate limited: guesses
+# per tracking code and per client address, per hour.
+API_STATUS_PER_CODE_PER_HOUR = int(env("API_STATUS_PER_CODE_PER_HOUR", "10"))
+API_STATUS_PER_ADDRESS_PER_HOUR = int(env("API_STATUS_PER_ADDRESS_PER_HOUR", "60"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pishkhan API",
     "DESCRIPTION": "Services, cases, queues and documents of a Pishkhan city.",
@@ -213,6 +247,9 @@ SPECTACULAR_SETTINGS = {
 # --- The city --------------------------------------------------------------------------------
 CITY_NAME_FA = env("CITY_NAME_FA", "شهر نمونه")
 CITY_NAME_EN = env("CITY_NAME_EN", "Demo City")
+# The address people reach the site at: the QR code on an issued permit opens
+# PUBLIC_BASE_URL/verify/<code>/, so it must be the public name, not an internal one.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 # --- The process bank ------------------------------------------------------------------------
 # The folder of process definitions `pishkhan catalog load` (and the demo) reads: *.yaml, and
@@ -260,5 +297,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # PDF rendering (cases/issuing.py) logs every step and font subset at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -372,6 +372,70 @@ def citizen_national_id_set(*, user: User, national_id: str) -> User:
     return user
 
 
+def citizen_get_or_create(*, national_id: str, mobile: str, by: User | None = None) -> User:
+    """The citizen account a walk-in applicant's case is filed under, found or created from the
+    national ID and mobile that an office operator or a counter clerk (`by`, for the audit log)
+    typed after seeing the person's identity card.
+
+    Both are normalised and checked here. An account found by national ID must have this mobile:
+    an office cannot move a citizen's sign-in number. An account found by mobile without a national
+    ID gets this one recorded (audited citizen.national_id_recorded). Otherwise a new citizen
+    account is made with both (audited citizen.registered); the citizen can sign in to it later by
+    SMS.
+
+    Raises ProfileError: national_id_invalid, mobile_invalid (400, the validator's message),
+    mismatch (400, the two belong to different accounts), not_citizen (400, a staff or office
+    account has this national ID or mobile)."""
+    try:
+        national_id = normalize_national_id(national_id)
+    except ValidationError as error:
+        raise ProfileError("national_id_invalid", error.messages[0]) from None
+    try:
+        mobile = normalize_mobile(mobile)
+    except ValidationError as error:
+        raise ProfileError("mobile_invalid", error.messages[0]) from None
+    mismatch = ProfileError(
+        "mismatch",
+        _(
+            "This national ID and mobile number belong to different accounts. Ask the applicant "
+            "for the mobile number they sign in with."
+        ),
+    )
+    not_citizen = ProfileError(
+        "not_citizen", _("This national ID or mobile number belongs to a staff or office account.")
+    )
+    # Two attempts: a parallel request may register the same person between our read and write;
+    # the second pass then finds what it made.
+    for _attempt in range(2):
+        by_id = User.objects.filter(national_id=national_id).first()
+        if by_id is not None:
+            if by_id.kind != UserKind.CITIZEN:
+                raise not_citizen
+            if by_id.mobile != mobile:
+                raise mismatch
+            return by_id
+        by_mobile = selectors.user_by_mobile(mobile=mobile)
+        if by_mobile is not None and by_mobile.kind != UserKind.CITIZEN:
+            raise not_citizen
+        if by_mobile is not None and by_mobile.national_id:
+            raise mismatch
+        try:
+            with transaction.atomic():
+                user = by_mobile or _citizen_create(mobile=mobile)
+                citizen_national_id_set(user=user, national_id=national_id)
+                audit_record(
+                    action="citizen.registered" if by_mobile is None else "citizen.national_id_recorded",
+                    actor=by,
+                    subject=_user_subject(user),
+                    data={"by_kind": by.kind if by is not None else ""},
+                )
+            return user
+        except ProfileError as error:
+            if error.code not in {"national_id_taken", "already_set"}:
+                raise
+    raise mismatch
+
+
 def personal_data_export(*, user: User, address: str | None = None) -> dict:
     """The citizen's own account data as a JSON-ready dict (see selectors.citizen_personal_data);
     audited as personal_data.exported. Raises ProfileError not_citizen (403) for other accounts."""

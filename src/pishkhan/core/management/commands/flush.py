@@ -1,4 +1,4 @@
-"""Django's `flush`, taught that the audit log is append-only.
+"""Django's `flush`, taught that the audit log and the case event log are append-only.
 
 Emptying the whole database (the test runner does it after every transactional test, an
 administrator with `pishkhan manage flush`) legitimately empties the audit log too. PostgreSQL's
@@ -14,6 +14,10 @@ from django.db import connections, transaction
 from pishkhan.core.hashchain import GENESIS
 from pishkhan.core.models import AuditEvent, AuditHead
 
+# Append-only tables with SQLite row triggers: the audit log and the case event log (cases
+# migration 0002). The case table is named, not imported: core does not depend on cases.
+APPEND_ONLY_TABLES = (AuditEvent._meta.db_table, "cases_caseevent")
+
 
 class Command(flush.Command):
     help = (
@@ -24,7 +28,9 @@ class Command(flush.Command):
     def handle(self, **options):
         connection = connections[options["database"]]
         with transaction.atomic(using=connection.alias):
-            triggers = _row_triggers(connection, AuditEvent._meta.db_table)
+            triggers = [
+                trigger for table in APPEND_ONLY_TABLES for trigger in _row_triggers(connection, table)
+            ]
             with connection.cursor() as cursor:
                 for name, _sql in triggers:
                     cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")

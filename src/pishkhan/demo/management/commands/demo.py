@@ -1,3 +1,5 @@
+import threading
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -5,13 +7,14 @@ from django.core.management.base import BaseCommand, CommandError
 from pishkhan.catalog.bank import bank_load
 from pishkhan.catalog.models import Service
 from pishkhan.demo.seed import DEMO_CITIZEN_MOBILE, DEMO_PASSWORD, PERSONAS, seed_demo_city
+from pishkhan.notifications.worker import Worker
 
 
 class Command(BaseCommand):
     help = (
         "Bring up the demo city: create or update the tables, seed districts, departments, roles, "
         "one account per persona and an e-service office (idempotently), print the sign-ins and serve "
-        "the site. --no-serve stops after seeding."
+        "the site with the background worker beside it. --no-serve stops after seeding."
     )
 
     def add_arguments(self, parser):
@@ -37,7 +40,19 @@ class Command(BaseCommand):
         )
         self.print_signins(host, port)
         if not no_serve:
+            self.serve_with_worker(host, port)
+
+    def serve_with_worker(self, host, port):
+        # The demo is one command: the worker (SMS, email, deadlines, queued tasks) runs in a
+        # thread beside the web server and stops with it.
+        worker = Worker()
+        thread = threading.Thread(target=worker.run, name="pishkhan-worker", daemon=True)
+        thread.start()
+        try:
             call_command("serve", host=host, port=port)
+        finally:
+            worker.stop()
+            thread.join(timeout=30)
 
     def print_signins(self, host, port):
         base = f"http://{host}:{port}"

@@ -1,0 +1,270 @@
+"""`pishkhan bench engine`: how fast the case engine moves cases, against the database's own speed.
+
+Everything runs in a throwaway database created for the run (Django's test-database machinery):
+for SQLite a real file in a temporary folder, with the same WAL / synchronous=FULL pragmas as
+production; for PostgreSQL a `test_…` database on the configured server. Nothing touches the
+city's data.
+
+Figures, all measured in the same run:
+- baseline: transactions/s of the smallest write the engine must make per transition — insert one
+  event row and update one case row, in one transaction, through raw SQL;
+- transitions/s: case advances (`case_advance`, `case_payment_confirmed`) through the building
+  permit as-is (129 steps), timed around each call; automatic steps (which render PDFs) run between
+  the timed calls and are counted apart;
+- ratio = transitions/s ÷ baseline (target ≥ 0.5);
+- submissions/s (`case_submit`) and status look-ups/s (`case_public_status`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+
+BENCH_SERVICE = "building-permit"
+FORWARD = ("approve", "done", "refer")
+
+
+@dataclass
+class EngineFigures:
+    database: str
+    baseline_tx_per_s: float
+    transitions_per_s: float
+    ratio: float
+    submissions_per_s: float
+    status_lookups_per_s: float
+    cases: int
+    transitions: int
+    automatic_steps: int
+    steps_in_definition: int
+
+    def as_dict(self) -> dict:
+        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def bench_engine(
+    *, cases: int = 5, baseline_transactions: int = 2000, lookups: int = 500, out=print
+) -> EngineFigures:
+    """Create a throwaway database, measure, destroy it; return the figures."""
+    creation = connection.creation
+    old_name = connection.settings_dict["NAME"]
+    folder = None
+    if connection.vendor == "sqlite":
+        # A file, not the in-memory test database: WAL and synchronous=FULL only mean something on disk.
+        folder = tempfile.TemporaryDirectory(prefix="pishkhan-bench-")
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = str(Path(folder.name) / "bench.sqlite3")
+    else:
+        # A name of its own, so a bench never clobbers a test database on the same server.
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"pishkhan_bench_{os.getpid()}"
+    test_name = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    quiet = logging.getLogger("pishkhan")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # the engine's per-case info lines would drown the figures
+    try:
+        # Automatic steps are only recorded as queued (the dummy backend); the walk runs them itself,
+        # outside the timed calls, since they render PDFs rather than move cases.
+        with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
+            return _measure(
+                cases=cases, baseline_transactions=baseline_transactions, lookups=lookups, out=out
+            )
+    finally:
+        quiet.setLevel(level)
+        creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+        if folder is not None:
+            folder.cleanup()
+        del test_name
+
+
+def _measure(*, cases: int, baseline_transactions: int, lookups: int, out) -> EngineFigures:
+    from pishkhan.cases.selectors import case_public_status
+
+    world = _seed()
+    out(f"database: {connection.vendor}; {world.steps} work steps in {BENCH_SERVICE} v1")
+
+    submitted, submit_seconds = [], 0.0
+    for _ in range(cases):
+        started = time.perf_counter()
+        case = _submit(world)
+        submit_seconds += time.perf_counter() - started
+        submitted.append(case)
+    submissions = cases / submit_seconds
+
+    # The baseline runs in slices between the walks, so both see the same disk and CPU: an fsync
+    # costs what the machine's other work lets it cost at that moment.
+    baseline_case = _submit(world)
+    slice_size = max(1, baseline_transactions // (cases + 1))
+    baseline_done, baseline_seconds = 0, 0.0
+    transitions, automatic, seconds = 0, 0, 0.0
+    for case in [*submitted, None]:
+        baseline_seconds += _baseline(world, baseline_case, transactions=slice_size, first_seq=baseline_done)
+        baseline_done += slice_size
+        if case is not None:
+            moved, ran, spent = _walk(case, world)
+            transitions, automatic, seconds = transitions + moved, automatic + ran, seconds + spent
+    baseline = baseline_done / baseline_seconds
+    rate = transitions / seconds
+    out(f"baseline: {baseline:,.0f} transactions/s (insert one event + update one case, raw SQL)")
+    out(
+        f"engine: {rate:,.0f} transitions/s ({transitions} transitions over {cases} cases; "
+        f"{automatic} automatic steps run apart)"
+    )
+
+    codes = [(c.tracking_code, world.citizen.national_id) for c in submitted]
+    started = time.perf_counter()
+    for i in range(lookups):
+        code, second = codes[i % len(codes)]
+        assert case_public_status(tracking_code=code, second_factor=second) is not None
+    lookup_rate = lookups / (time.perf_counter() - started)
+
+    return EngineFigures(
+        database=connection.vendor,
+        baseline_tx_per_s=baseline,
+        transitions_per_s=rate,
+        ratio=rate / baseline,
+        submissions_per_s=submissions,
+        status_lookups_per_s=lookup_rate,
+        cases=cases,
+        transitions=transitions,
+        automatic_steps=automatic,
+        steps_in_definition=world.steps,
+    )
+
+
+@dataclass
+class _World:
+    service: object
+    definition: object
+    district: object
+    citizen: object
+    clerk: object
+    operator: object
+    answers: dict
+    steps: int
+
+
+def _seed() -> _World:
+    """One district, every role the building permit names bound to one clerk, the shipped bank."""
+    from pishkhan.accounts.models import District, Role, RoleBinding, User, UserKind
+    from pishkhan.catalog.bank import bank_load
+    from pishkhan.catalog.selectors import service_get, version_current, version_definition
+    from pishkhan.demo.answers import sample_answers
+    from pishkhan.offices.models import Office, OfficeOperator
+
+    report = bank_load(directory=Path(settings.PROCESS_BANK_DIR))
+    if not report.ok:
+        raise RuntimeError("the process bank did not load: " + "; ".join(report.lines()))
+    service = service_get(BENCH_SERVICE)
+    definition = version_definition(version_current(service))
+    district = District.objects.create(code="d01", number=1, name_fa="منطقه ۱", name_en="District 1")
+    citizen = User.objects.create(
+        username="bench-citizen", kind=UserKind.CITIZEN, mobile="09121234567", national_id="0012345679"
+    )
+    clerk = User.objects.create(username="bench-clerk", kind=UserKind.STAFF)
+    operator = User.objects.create(username="bench-operator", kind=UserKind.OPERATOR)
+    office = Office.objects.create(
+        licence_number="BENCH-1",
+        licence_expires_on=dt.date(2099, 1, 1),
+        name="bench office",
+        district=district,
+    )
+    OfficeOperator.objects.create(office=office, user=operator)
+    for code in sorted({s.role for s in definition.work_steps if s.role}):
+        role, _ = Role.objects.get_or_create(code=code, defaults={"name_fa": code, "name_en": code})
+        RoleBinding.objects.create(user=clerk, role=role, district=district)
+    answers = sample_answers(definition, district_code=district.code)
+    return _World(
+        service, definition, district, citizen, clerk, operator, answers, len(definition.work_steps)
+    )
+
+
+def _baseline(world: _World, case, *, transactions: int, first_seq: int) -> float:
+    """The raw floor: one event row inserted and one case row updated per transaction, in SQL.
+    Returns the seconds taken. The rows go to a case of their own, after its real events."""
+    now = timezone.now()
+    seq = case.event_seq + first_seq
+    started = time.perf_counter()
+    for i in range(1, transactions + 1):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO cases_caseevent (case_id, seq, step_id, activity, outcome, actor_role,"
+                " district_id, completed_at, reason, data, prev_hash, hash)"
+                " VALUES (%s, %s, '', 'bench', '', '', %s, %s, '', '{}', %s, %s)",
+                [case.pk, seq + i, world.district.pk, now, "0" * 64, "f" * 64],
+            )
+            cursor.execute(
+                "UPDATE cases_case SET event_seq = %s, event_hash = %s WHERE id = %s",
+                [seq + i, "f" * 64, case.pk],
+            )
+    return time.perf_counter() - started
+
+
+def _submit(world: _World):
+    from pishkhan.cases.services import case_submit
+
+    return case_submit(
+        service=world.service,
+        applicant=world.citizen,
+        filed_by=world.operator,
+        answers=world.answers,
+        channel="office",
+        district=world.district,
+    )
+
+
+def _walk(case, world: _World) -> tuple[int, int, float]:
+    """Move `case` to its end along forward outcomes; return (timed transitions, automatic steps
+    that ran, seconds inside the timed calls)."""
+    from pishkhan.cases.errors import CaseError
+    from pishkhan.cases.models import CaseStatus, PositionState
+    from pishkhan.cases.selectors import case_payment_due
+    from pishkhan.cases.services import case_advance, case_payment_confirmed, case_run_automatic
+
+    moved, automatic, seconds, reference = 0, 0, 0.0, 0
+    for _ in range(10 * world.steps):  # a bound, so a routing bug cannot loop forever
+        case.refresh_from_db()
+        if case.status in CaseStatus.closed():
+            break
+        position = case.positions.exclude(state=PositionState.WAITING_JOIN).order_by("pk").first()
+        if position is None:
+            raise RuntimeError(f"case {case.tracking_code} has no step to act on")
+        step = world.definition.step(position.step_id)
+        if position.state == PositionState.AUTOMATIC:
+            case_run_automatic(case_id=case.pk, step_id=step.id)
+            automatic += 1
+            continue
+        started = time.perf_counter()
+        if step.kind == "payment":
+            reference += 1
+            amount = case_payment_due(case, step_id=step.id)
+            case_payment_confirmed(
+                case=case, step_id=step.id, amount=amount, reference=f"{case.pk}-{reference}"
+            )
+        else:
+            actor = world.citizen if position.state == PositionState.WITH_CITIZEN else world.clerk
+            for outcome in _forward_outcomes(step):
+                try:
+                    case_advance(case=case, step_id=step.id, outcome=outcome, actor=actor)
+                    break
+                except CaseError as error:
+                    if error.code != "unknown_outcome":
+                        raise
+        seconds += time.perf_counter() - started
+        moved += 1
+    else:
+        raise RuntimeError(f"case {case.tracking_code} did not reach an end")
+    return moved, automatic, seconds
+
+
+def _forward_outcomes(step) -> list[str]:
+    """The outcomes to try, forward first: approve, done, then refer only if nothing else moves on."""
+    offered = list(dict.fromkeys(o.outcome for o in step.outcomes))
+    return [o for o in FORWARD if o in offered] or offered

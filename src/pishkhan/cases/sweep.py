@@ -1,0 +1,316 @@
+"""Deadlines over time: the periodic sweep, and recomputing open deadlines when the calendar changes.
+
+    deadlines_sweep(*, now=None) -> SweepReport
+    case_deadlines_recompute(*, now=None, reason="") -> int
+    closure_add_and_recompute(*, date, reason, by) -> tuple[Closure, int]
+
+The sweep runs every few minutes in `pishkhan worker`. It marks each step the city is working on
+(queued, claimed, automatic) as due soon or overdue, in a few bulk UPDATEs whatever the number of
+steps, and escalates each overdue step once to its district's managers: one `escalated` event in
+the case's log, written under the case's lock, and an email to managers who have an address. A
+step waiting for the applicant is never overdue for staff: the case's clock is stopped then.
+
+A closure added at a day's notice changes the deadlines of the steps whose lead time spans that
+day: `closure_add_and_recompute` adds it and recomputes every open deadline with one calendar, in
+one transaction, writing a `deadline_changed` event to each case whose deadlines moved, so the
+citizen's timeline and the audit trail say why."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from pishkhan.accounts.models import RoleBinding
+from pishkhan.catalog.definition import Definition
+from pishkhan.core.audit import audit_record
+from pishkhan.core.calendar import WorkingCalendar, to_jalali, working_calendar
+from pishkhan.core.models import Closure
+from pishkhan.core.services import closure_add
+from pishkhan.notifications.services import notify_case_event
+
+from .deadlines import case_due_at, step_due_at
+from .events import event_append
+from .models import Alert, Case, CaseStatus, Position, PositionState
+from .positions import CITY_STATES
+from .selectors import case_definition
+
+logger = logging.getLogger(__name__)
+
+# The role that deadlines escalate to (accounts.roles.STANDARD_ROLES).
+MANAGER_ROLE = "manager"
+
+
+@dataclass
+class SweepReport:
+    """What one sweep changed."""
+
+    soon: int = 0  # steps newly marked due soon
+    overdue: int = 0  # steps newly marked overdue
+    cleared: int = 0  # steps whose mark went away (deadline moved, clock stopped)
+    escalated: int = 0  # overdue steps escalated to their managers by this sweep
+
+    def __str__(self):
+        return (
+            f"deadlines: {self.overdue} newly overdue, {self.soon} newly due soon, {self.cleared} cleared, "
+            f"{self.escalated} escalated"
+        )
+
+
+# --- marking and escalating -----------------------------------------------------------------
+
+
+def _alert_conditions(*, now: dt.datetime, calendar: WorkingCalendar) -> tuple[Q, Q]:
+    # "Due soon": the deadline falls before the end of the SOON_DUE_WORKING_DAYS-th working day
+    # from today, so a Thursday-evening sweep warns about Saturday's deadlines (Friday is off).
+    soon_until = calendar.deadline_for(started_at=now, working_days=settings.SOON_DUE_WORKING_DAYS)
+    running = Q(state__in=CITY_STATES, due_at__isnull=False)
+    return running & Q(due_at__lt=now), running & Q(due_at__gte=now, due_at__lte=soon_until)
+
+
+def alerts_mark(
+    *, now: dt.datetime, calendar: WorkingCalendar, report: SweepReport | None = None
+) -> SweepReport:
+    """Set every open position's alert from its deadline at `now`, in three UPDATEs: overdue when
+    the deadline has passed, soon when it falls within SOON_DUE_WORKING_DAYS working days, none
+    otherwise — and none for positions the city is not working on (with the applicant, waiting
+    for a join), whose clock is stopped."""
+    report = report or SweepReport()
+    overdue, soon = _alert_conditions(now=now, calendar=calendar)
+    report.overdue += (
+        Position.objects.filter(overdue).exclude(alert=Alert.OVERDUE).update(alert=Alert.OVERDUE)
+    )
+    report.soon += Position.objects.filter(soon).exclude(alert=Alert.SOON).update(alert=Alert.SOON)
+    report.cleared += (
+        Position.objects.exclude(alert=Alert.NONE).exclude(overdue | soon).update(alert=Alert.NONE)
+    )
+    return report
+
+
+def managers_for(district_ids) -> dict[int, list[int]]:
+    """{district id: user ids of the managers an overdue step there escalates to}: those bound to
+    the manager role in that district, else the city-wide managers. One query."""
+    bindings = RoleBinding.objects.filter(role__code=MANAGER_ROLE, user__is_active=True).filter(
+        Q(district_id__in=district_ids) | Q(district__isnull=True)
+    )
+    by_district: dict[int | None, list[int]] = {}
+    for user_id, district_id in bindings.order_by("user_id").values_list("user_id", "district_id"):
+        by_district.setdefault(district_id, []).append(user_id)
+    citywide = by_district.get(None, [])
+    return {district_id: by_district.get(district_id) or citywide for district_id in district_ids}
+
+
+def _escalate_case(*, case_id: int, now: dt.datetime, managers: dict[int, list[int]]) -> int:
+    """Escalate the overdue, not yet escalated steps of one case, under its lock. Returns how many."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id)
+        # Read again under the lock: a clerk may have finished the step, or another worker's
+        # sweep escalated it, since the candidates were listed.
+        positions = list(
+            Position.objects.filter(
+                case=case, state__in=CITY_STATES, due_at__lt=now, escalated_at__isnull=True
+            ).order_by("due_at", "step_id")
+        )
+        to = managers.get(case.district_id) or []
+        for position in positions:
+            position.escalated_at = now
+            position.save(update_fields=["escalated_at"])
+            event = event_append(
+                case=case,
+                activity="escalated",
+                step_id=position.step_id,
+                assigned_at=position.assigned_at,
+                started_at=position.started_at,
+                completed_at=now,
+                data={
+                    "managers": to,
+                    "due_at": position.due_at,
+                    "assignee": position.assignee_id,
+                    "role": position.role,
+                },
+            )
+            notify_case_event(case=case, event=event)
+        if positions and not to:
+            logger.warning(
+                "Case %s: overdue step(s) escalated, but no manager is bound in its district or city-wide",
+                case.tracking_code,
+            )
+        return len(positions)
+
+
+def deadlines_sweep(*, now: dt.datetime | None = None) -> SweepReport:
+    """Mark soon-due and overdue steps at `now` (default: the current time), and escalate each
+    overdue step that was not escalated yet to its district's managers (else the city-wide ones):
+    `Position.escalated_at` set, an `escalated` event in the case's log (data: the managers' user
+    ids, the deadline, the assignee), and an email to managers with an address.
+
+    Idempotent and safe to run in several workers at once: marks are absolute, and escalation
+    re-checks each step under its case's lock, so a step is escalated once per stay in its queue
+    (the engine clears `escalated_at` when a step comes back from the applicant). Marking costs a
+    few queries whatever the number of steps; escalation a few per escalated case."""
+    now = now or timezone.now()
+    calendar = working_calendar()
+    report = alerts_mark(now=now, calendar=calendar)
+    candidates = (
+        Position.objects.filter(state__in=CITY_STATES, due_at__lt=now, escalated_at__isnull=True)
+        .order_by("case_id")
+        .values_list("case_id", "case__district_id")
+        .distinct()
+    )
+    cases = dict(candidates)
+    if cases:
+        managers = managers_for(set(cases.values()))
+        for case_id in sorted(cases):
+            report.escalated += _escalate_case(case_id=case_id, now=now, managers=managers)
+    return report
+
+
+# --- recomputing deadlines ------------------------------------------------------------------
+
+
+class _Definitions:
+    """Definitions by (version, variant), parsed once per recompute."""
+
+    def __init__(self):
+        self._cache: dict[tuple[int, int | None], Definition] = {}
+
+    def of(self, case: Case) -> Definition:
+        key = (case.version_id, case.variant_id)
+        if key not in self._cache:
+            self._cache[key] = case_definition(case)
+        return self._cache[key]
+
+
+def _position_due_at(*, position: Position, definition: Definition, calendar: WorkingCalendar):
+    """A position's deadline under `calendar`, computed the way the engine set it: from when it
+    entered its queue, or for a correction request from when it was returned, by the working days
+    the applicant was given. Unchanged for a step the definition no longer names."""
+    if position.state == PositionState.WITH_CITIZEN and position.request.get("returned_at"):
+        return calendar.deadline_for(
+            started_at=dt.datetime.fromisoformat(position.request["returned_at"]),
+            working_days=int(position.request.get("due_days") or 0),
+        )
+    step = definition.step(position.step_id)
+    if step is None:
+        return position.due_at
+    return step_due_at(step=step, assigned_at=position.assigned_at, calendar=calendar)
+
+
+def _shown(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _case_changes(*, case: Case, positions: list[Position], definition: Definition, calendar, now) -> dict:
+    """What moves in one case: {"case": (old, new)?, "steps": {step_id: (old, new)}}; empty when
+    nothing does. The case's own deadline is left alone while it waits for the applicant: the
+    engine recomputes it, with the calendar of that day, when the clock starts again."""
+    changes: dict = {}
+    if case.suspended_since is None:
+        new = case_due_at(case=case, definition=definition, calendar=calendar, now=now)
+        if new != case.due_at:
+            changes["case"] = (case.due_at, new)
+    steps = {}
+    for position in positions:
+        new = _position_due_at(position=position, definition=definition, calendar=calendar)
+        if new != position.due_at:
+            steps[position.step_id] = (position.due_at, new)
+    if steps:
+        changes["steps"] = steps
+    return changes
+
+
+def _open_cases():
+    return Case.objects.exclude(status__in=CaseStatus.closed())
+
+
+def case_deadlines_recompute(*, now: dt.datetime | None = None, reason: str = "") -> int:
+    """Recompute the deadline of every open case and of each of its open steps with one calendar
+    (the closures read once), and write those that moved. Returns how many cases changed.
+
+    Each changed case gets one `deadline_changed` event (data: the old and new deadlines, of the
+    case under "case" and of its steps under "steps"; `reason` as the event's reason) and its
+    positions' marks are set again. Cases are read without locks first — most do not change —
+    and each changed one is locked and computed again before it is written, so a concurrent move
+    of the case is never overwritten. Runs in the caller's transaction when there is one."""
+    now = now or timezone.now()
+    calendar = working_calendar()
+    definitions = _Definitions()
+    cases = list(_open_cases().select_related("version").order_by("pk"))
+    positions_by_case: dict[int, list[Position]] = {}
+    for position in Position.objects.filter(case__in=_open_cases()).order_by("case_id", "step_id"):
+        positions_by_case.setdefault(position.case_id, []).append(position)
+    changed_ids = [
+        case.pk
+        for case in cases
+        if _case_changes(
+            case=case,
+            positions=positions_by_case.get(case.pk, []),
+            definition=definitions.of(case),
+            calendar=calendar,
+            now=now,
+        )
+    ]
+    changed = 0
+    with transaction.atomic():
+        for case in (
+            _open_cases()
+            .filter(pk__in=changed_ids)
+            .select_for_update()
+            .select_related("version")
+            .order_by("pk")
+        ):
+            positions = list(Position.objects.filter(case=case).order_by("step_id"))
+            changes = _case_changes(
+                case=case, positions=positions, definition=definitions.of(case), calendar=calendar, now=now
+            )
+            if not changes:
+                continue
+            if "case" in changes:
+                case.due_at = changes["case"][1]
+                case.save(update_fields=["due_at"])
+            moved = [position for position in positions if position.step_id in changes.get("steps", {})]
+            for position in moved:
+                position.due_at = changes["steps"][position.step_id][1]
+                if position.request.get("returned_at"):
+                    position.request = {**position.request, "due_at": _shown(position.due_at)}
+            Position.objects.bulk_update(moved, ["due_at", "request"])
+            data = {}
+            if "case" in changes:
+                data["case"] = [_shown(value) for value in changes["case"]]
+            if "steps" in changes:
+                data["steps"] = {
+                    step: [_shown(value) for value in pair] for step, pair in changes["steps"].items()
+                }
+            event_append(case=case, activity="deadline_changed", completed_at=now, reason=reason, data=data)
+            changed += 1
+        if changed:
+            alerts_mark(now=now, calendar=calendar)
+    return changed
+
+
+def closure_add_and_recompute(
+    *, date: dt.date, reason: str, by, now: dt.datetime | None = None
+) -> tuple[Closure, int]:
+    """Record that offices are closed on `date` (core.services.closure_add) and recompute every
+    open deadline with the new calendar, in one transaction, audited as `closure.added`. `by` is
+    the staff member who announced it (None: the system); `now` (default: the current time) is
+    when the deadlines changed and what their marks are set against.
+
+    Returns the closure and how many cases' deadlines moved. Raises what `closure_add` raises
+    (ValidationError when the day is already closed or the reason is empty; nothing changes)."""
+    with transaction.atomic():
+        closure = closure_add(date=date, reason=reason)
+        jalali = to_jalali(date).strftime("%Y/%m/%d")
+        moved = case_deadlines_recompute(now=now, reason=f"{jalali}: {closure.reason}")
+        audit_record(
+            action="closure.added",
+            actor=by,
+            subject=f"closure:{date.isoformat()}",
+            data={"date": date.isoformat(), "reason": closure.reason, "cases_moved": moved},
+        )
+    return closure, moved

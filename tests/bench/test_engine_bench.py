@@ -1,0 +1,43 @@
+import json
+import os
+import subprocess
+import sys
+
+EXPECTED = {
+    "database",
+    "baseline_tx_per_s",
+    "transitions_per_s",
+    "ratio",
+    "submissions_per_s",
+    "status_lookups_per_s",
+    "cases",
+    "transitions",
+    "automatic_steps",
+    "steps_in_definition",
+}
+
+
+def run_bench(tmp_path, *args):
+    """The real command in its own process: it creates (and drops) a throwaway database of its own."""
+    env = {**os.environ, "PISHKHAN_DATA_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "pishkhan.cli", "bench", "engine", "--cases", "1", "--baseline", "20"]
+    return subprocess.run(
+        [*command, "--lookups", "5", *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+def test_the_engine_bench_walks_the_129_step_permit_and_prints_its_figures_as_json(tmp_path):
+    result = run_bench(tmp_path, "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(figures) == EXPECTED
+    assert figures["steps_in_definition"] == 129
+    assert figures["transitions"] > 100  # one case, every forward step of the as-is permit
+    assert figures["ratio"] > 0
+
+
+def test_the_engine_bench_prints_the_ratio_against_its_baseline(tmp_path):
+    result = run_bench(tmp_path)
+    assert result.returncode == 0, result.stderr
+    for line in ("baseline:", "engine:", "ratio:", "submissions:", "status look-ups:"):
+        assert line in result.stdout

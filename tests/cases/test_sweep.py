@@ -1,0 +1,337 @@
+"""The deadline sweep and recomputing deadlines when the province closes offices.
+
+The small process's `review` step has 2 working days. Filed on Saturday 1404/02/20 (2025-05-10) at
+09:30 Tehran time, it is due at the end of Monday 2025-05-12 (Friday is the weekend; no holiday
+falls in these weeks)."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from pishkhan.accounts.models import Role
+from pishkhan.accounts.roles import STANDARD_ROLES
+from pishkhan.cases.models import Alert, CaseEvent, CaseStatus, Position
+from pishkhan.cases.services import case_advance, case_answer
+from pishkhan.cases.sweep import case_deadlines_recompute, closure_add_and_recompute, deadlines_sweep
+from pishkhan.core.calendar import TEHRAN
+from pishkhan.core.models import AuditEvent, Closure
+from pishkhan.notifications.models import MessageChannel, OutboxMessage
+
+from .factories import make_district, make_staff, publish_definition, small_process, submit_case
+
+pytestmark = pytest.mark.django_db
+
+
+def tehran(day: int, hour: int = 9, minute: int = 30, month: int = 5) -> dt.datetime:
+    return dt.datetime(2025, month, day, hour, minute, tzinfo=TEHRAN)
+
+
+def utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+SATURDAY = tehran(10)
+END_OF_MONDAY = dt.datetime(2025, 5, 12, 23, 59, 59, tzinfo=TEHRAN)
+END_OF_TUESDAY = dt.datetime(2025, 5, 13, 23, 59, 59, tzinfo=TEHRAN)
+
+
+@pytest.fixture
+def service():
+    return publish_definition(small_process())
+
+
+@pytest.fixture
+def district():
+    return make_district()
+
+
+def review_of(case) -> Position:
+    return Position.objects.get(case=case, step_id="review")
+
+
+def escalations(case) -> list[CaseEvent]:
+    return list(case.events.filter(activity="escalated"))
+
+
+# --- marking ---------------------------------------------------------------------------------------
+
+
+def test_a_step_is_marked_due_soon_the_working_day_before_and_overdue_once_its_day_has_passed(
+    service, district
+):
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    assert review_of(case).due_at == END_OF_MONDAY
+
+    deadlines_sweep(now=SATURDAY)
+    assert review_of(case).alert == Alert.NONE
+
+    report = deadlines_sweep(now=tehran(11))  # Sunday: Monday's deadline is one working day away
+    assert review_of(case).alert == Alert.SOON
+    assert report.soon == 1
+
+    deadlines_sweep(now=tehran(12, 23, 0))  # Monday evening: still due soon, not yet overdue
+    assert review_of(case).alert == Alert.SOON
+
+    report = deadlines_sweep(now=tehran(13, 0, 5))  # Tuesday just after midnight
+    assert review_of(case).alert == Alert.OVERDUE
+    assert report.overdue == 1
+
+
+def test_the_weekend_counts_for_nothing_in_the_warning_window(service, district):
+    # Filed on Wednesday 2025-05-07 with 2 working days: due at the end of Saturday (Friday is off).
+    case = submit_case(service=service, district=district, now=tehran(7))
+    assert review_of(case).due_at == dt.datetime(2025, 5, 10, 23, 59, 59, tzinfo=TEHRAN)
+
+    deadlines_sweep(now=tehran(8, 18, 0))  # Thursday evening: the next working day is Saturday
+    assert review_of(case).alert == Alert.SOON
+
+
+def test_a_step_waiting_for_the_applicant_is_never_overdue_for_staff(service, district):
+    clerk = make_staff(role="clerk", district=district)
+    make_staff(role="manager", district=district)
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    case_advance(
+        case=case,
+        step_id="review",
+        outcome="return",
+        actor=clerk,
+        request={"missing": ["deed"], "message": "Scan the deed again.", "due_days": 2},
+        now=SATURDAY,
+    )
+    case.refresh_from_db()
+    assert case.status == CaseStatus.WITH_CITIZEN
+
+    report = deadlines_sweep(now=tehran(30))
+
+    assert review_of(case).alert == Alert.NONE
+    assert report.escalated == 0 and escalations(case) == []
+
+
+def test_marking_many_steps_costs_the_same_few_queries_as_marking_one(service, district):
+    submit_case(service=service, district=district, now=SATURDAY)
+    with CaptureQueriesContext(connection) as one:
+        deadlines_sweep(now=tehran(11))
+    for _ in range(5):
+        submit_case(service=service, district=district, now=SATURDAY)
+    Position.objects.update(alert=Alert.NONE)
+    with CaptureQueriesContext(connection) as six:
+        report = deadlines_sweep(now=tehran(11))
+
+    assert report.soon == 6
+    assert len(six) == len(one) <= 6
+
+
+# --- escalation ------------------------------------------------------------------------------------
+
+
+def test_an_overdue_step_is_escalated_once_to_its_own_districts_manager(service, district):
+    manager = make_staff(role="manager", district=district, email="manager@city.example")
+    make_staff(role="manager", district=make_district())  # another district's manager
+    make_staff(role="manager")  # city-wide: the district has its own
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    tuesday = tehran(13, 8, 0)
+
+    report = deadlines_sweep(now=tuesday)
+
+    assert report.escalated == 1
+    [event] = escalations(case)
+    assert (event.step_id, event.actor, event.completed_at) == ("review", None, tuesday)
+    assert event.data["managers"] == [manager.pk]
+    assert review_of(case).escalated_at == tuesday
+    [email] = OutboxMessage.objects.filter(case=case, channel=MessageChannel.EMAIL)
+    assert email.to == "manager@city.example"
+    assert email.dedupe_key == f"case:{case.pk}:event:{event.seq}:email:to:{manager.pk}"
+
+    again = deadlines_sweep(now=tehran(14))
+
+    assert again.escalated == 0
+    assert len(escalations(case)) == 1
+    assert OutboxMessage.objects.filter(case=case, channel=MessageChannel.EMAIL).count() == 1
+
+
+def test_a_district_without_a_manager_escalates_to_the_city_wide_managers(service, district):
+    citywide = make_staff(role="manager")
+    make_staff(role="manager", district=make_district())
+    case = submit_case(service=service, district=district, now=SATURDAY)
+
+    deadlines_sweep(now=tehran(13, 8, 0))
+
+    [event] = escalations(case)
+    assert event.data["managers"] == [citywide.pk]
+    # No email address: the escalation is in the manager's inbox only.
+    assert not OutboxMessage.objects.filter(case=case, channel=MessageChannel.EMAIL).exists()
+
+
+def test_a_step_back_from_the_applicant_runs_on_a_fresh_deadline_and_may_be_escalated_again(
+    service, district
+):
+    clerk = make_staff(role="clerk", district=district)
+    make_staff(role="manager", district=district)
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    deadlines_sweep(now=tehran(13, 8, 0))
+    case_advance(
+        case=case,
+        step_id="review",
+        outcome="return",
+        actor=clerk,
+        request={"missing": [], "message": "Sign the form.", "due_days": 2},
+        now=tehran(13, 9, 0),
+    )
+    case_answer(case=case, actor=case.applicant, message="Signed.", now=tehran(14))
+    assert review_of(case).escalated_at is None
+
+    deadlines_sweep(now=tehran(14, 10, 0))
+    assert len(escalations(case)) == 1  # the new deadline has not passed
+    deadlines_sweep(now=tehran(20))
+    assert len(escalations(case)) == 2
+
+
+# --- closures --------------------------------------------------------------------------------------
+
+
+def test_a_closure_inside_an_open_steps_window_pushes_its_deadline_by_one_working_day(service, district):
+    owner = make_staff(role="administrator")
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    case_due_before = case.due_at
+
+    closure, moved = closure_add_and_recompute(
+        date=dt.date(2025, 5, 11), reason="Air pollution", by=owner, now=SATURDAY
+    )
+
+    assert (closure.date, moved) == (dt.date(2025, 5, 11), 1)
+    assert review_of(case).due_at == END_OF_TUESDAY
+    case.refresh_from_db()
+    assert case.due_at > case_due_before
+    [event] = case.events.filter(activity="deadline_changed")
+    assert event.reason == "1404/02/21: Air pollution"
+    assert event.data["steps"]["review"] == [utc_text(END_OF_MONDAY), utc_text(END_OF_TUESDAY)]
+    assert event.data["case"][0] == case_due_before.isoformat()
+    audit = AuditEvent.objects.get(action="closure.added")
+    assert (audit.actor, audit.data["cases_moved"]) == (owner, 1)
+
+
+def test_a_closure_outside_every_open_deadline_moves_nothing(service, district):
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    before = review_of(case).due_at
+
+    _closure, moved = closure_add_and_recompute(
+        date=dt.date(2025, 9, 1), reason="Snow", by=None, now=SATURDAY
+    )
+
+    assert moved == 0
+    assert review_of(case).due_at == before
+    assert not case.events.filter(activity="deadline_changed").exists()
+
+
+def test_a_closure_after_the_step_but_before_the_case_deadline_moves_only_the_case(service, district):
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    before = case.due_at
+
+    _closure, moved = closure_add_and_recompute(
+        date=dt.date(2025, 5, 20), reason="Snow", by=None, now=SATURDAY
+    )
+
+    assert moved == 1
+    assert review_of(case).due_at == END_OF_MONDAY
+    case.refresh_from_db()
+    assert case.due_at > before
+    [event] = case.events.filter(activity="deadline_changed")
+    assert "steps" not in event.data
+
+
+def test_a_closure_gives_the_applicant_one_more_day_to_answer_a_correction(service, district):
+    clerk = make_staff(role="clerk", district=district)
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    case_advance(
+        case=case,
+        step_id="review",
+        outcome="return",
+        actor=clerk,
+        request={"missing": [], "message": "Sign the form.", "due_days": 2},
+        now=SATURDAY,
+    )
+    assert review_of(case).due_at == END_OF_MONDAY
+
+    closure_add_and_recompute(date=dt.date(2025, 5, 12), reason="Air pollution", by=None, now=SATURDAY)
+
+    review = review_of(case)
+    assert review.due_at == END_OF_TUESDAY
+    assert review.request["due_at"] == utc_text(END_OF_TUESDAY)
+
+
+def test_a_day_already_closed_is_refused_and_nothing_moves(service, district):
+    submit_case(service=service, district=district, now=SATURDAY)
+    closure_add_and_recompute(date=dt.date(2025, 5, 11), reason="Air pollution", by=None, now=SATURDAY)
+
+    with pytest.raises(ValidationError):
+        closure_add_and_recompute(date=dt.date(2025, 5, 11), reason="Again", by=None, now=SATURDAY)
+
+    assert Closure.objects.count() == 1
+    assert CaseEvent.objects.filter(activity="deadline_changed").count() == 1
+
+
+def test_recomputing_with_an_unchanged_calendar_changes_nothing(service, district):
+    submit_case(service=service, district=district, now=SATURDAY)
+    submit_case(service=service, district=district, now=tehran(11))
+
+    assert case_deadlines_recompute(now=tehran(12)) == 0
+    assert not CaseEvent.objects.filter(activity="deadline_changed").exists()
+
+
+@pytest.fixture
+def standard_roles():
+    """The roles migration 0002 creates; a transactional test may run after another one's flush
+    emptied the table."""
+    for code, name_fa, name_en, description in STANDARD_ROLES:
+        Role.objects.get_or_create(
+            code=code, defaults={"name_fa": name_fa, "name_en": name_en, "description": description}
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sweeping_at_once_escalate_an_overdue_step_once(standard_roles, request):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent sweeps need a database server (SQLite serialises writers)")
+    service, district = request.getfixturevalue("service"), request.getfixturevalue("district")
+    make_staff(role="manager", district=district)
+    cases = [submit_case(service=service, district=district, now=SATURDAY) for _ in range(3)]
+    barrier = threading.Barrier(2)
+    reports, errors = [], []
+
+    def sweep():
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            reports.append(deadlines_sweep(now=tehran(13, 8, 0)))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sum(report.escalated for report in reports) == 3
+    assert [len(escalations(case)) for case in cases] == [1, 1, 1]
+
+
+def test_a_step_due_soon_is_no_longer_due_soon_once_a_closure_moves_its_deadline(service, district):
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    early_sunday = tehran(11, 6, 0)
+    deadlines_sweep(now=early_sunday)
+    assert review_of(case).alert == Alert.SOON  # due Monday, the next working day
+
+    # Snow: the province closes offices today. The step is now due Tuesday, two working days away.
+    closure_add_and_recompute(date=dt.date(2025, 5, 11), reason="Snow", by=None, now=early_sunday)
+
+    review = review_of(case)
+    assert (review.due_at, review.alert) == (END_OF_TUESDAY, Alert.NONE)
