@@ -2,43 +2,12 @@
 (AccountsConfig.ready does that); third-party packages do the same from their own app."""
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from pishkhan.core.registry import ProviderRegistry
 
 from .base import SmsProvider
 
-
-class Registry:
-    """A small name → SmsProvider-subclass map."""
-
-    def __init__(self):
-        self._providers: dict[str, type[SmsProvider]] = {}
-
-    def __call__(self, name: str):
-        """Class decorator: `@register("console")`. A name can be registered once."""
-
-        def decorator(cls: type[SmsProvider]) -> type[SmsProvider]:
-            if name in self._providers and self._providers[name] is not cls:
-                raise ImproperlyConfigured(f"SMS provider {name!r} is registered twice.")
-            cls.name = name
-            self._providers[name] = cls
-            return cls
-
-        return decorator
-
-    def names(self) -> list[str]:
-        return sorted(self._providers)
-
-    def get(self, name: str) -> type[SmsProvider]:
-        try:
-            return self._providers[name]
-        except KeyError:
-            known = ", ".join(self.names()) or "none"
-            raise ImproperlyConfigured(
-                f"SMS provider {name!r} (PISHKHAN_SMS_PROVIDER) is unknown; registered: {known}."
-            ) from None
-
-
-register = Registry()
+register = ProviderRegistry(kind="SMS provider", setting="SMS_PROVIDER")
 
 
 def get_provider() -> SmsProvider:
