@@ -516,3 +516,20 @@ def test_the_tests_run_tasks_through_the_immediate_backend():
     from django_tasks.backends.immediate import ImmediateBackend
 
     assert isinstance(task_backends["default"], ImmediateBackend)
+
+
+def test_a_wrong_payment_amount_is_refused_with_both_amounts_in_persian_digits(world):
+    from django.utils import translation
+
+    case = submit_case(service=world.service, district=world.district, answers={"area_m2": 12.5})
+    through_checks(case, world)
+    with translation.override("fa"):
+        error = refused(
+            "amount_mismatch",
+            case_payment_confirmed,
+            case=case,
+            step_id="pay",
+            amount=1_000_000,
+            reference="R",
+        )
+    assert "۱٬۰۰۰٬۰۰۰" in error.message and "۱٬۷۵۰٬۰۰۰" in error.message

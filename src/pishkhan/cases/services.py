@@ -39,6 +39,7 @@ from pishkhan.catalog.expressions import ExpressionError, expression_evaluate
 from pishkhan.catalog.selectors import variant_get, version_current, version_definition, version_for_district
 from pishkhan.core.calendar import local_date, working_calendar
 from pishkhan.core.hashchain import GENESIS, canonical_json
+from pishkhan.core.text import localize_digits
 from pishkhan.offices.models import Office, OfficeOperator, OfficeStatus
 
 from .answers import answers_validate
@@ -516,7 +517,11 @@ def case_payment_confirmed(
         if amount != due:
             raise CaseError(
                 "amount_mismatch",
-                _("%(paid)s Rials were paid, but %(due)s Rials are due.") % {"paid": amount, "due": due},
+                _("%(paid)s Rials were paid, but %(due)s Rials are due.")
+                % {
+                    "paid": localize_digits(f"{amount:,}", number=True),
+                    "due": localize_digits(f"{due:,}", number=True),
+                },
             )
         if CaseEvent.objects.filter(activity="paid", data__reference=reference).exists():
             raise CaseError("reference_reused", _("This payment reference was used already."), 409)

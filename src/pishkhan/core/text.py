@@ -64,14 +64,15 @@ def to_persian_digits(value, *, number: bool = False) -> str:
     return text
 
 
-def localize_digits(value) -> str:
+def localize_digits(value, *, number: bool = False) -> str:
     """`value` as text in the digits of the active language: Persian digits while Persian is
     active, unchanged otherwise. For numbers placed inside translated messages, whose `%d`
-    placeholders would always print ASCII digits."""
+    placeholders would always print ASCII digits. `number=True` also turns the separators of a
+    formatted number Persian (see to_persian_digits)."""
     language = translation.get_language() or ""
-    return (
-        to_persian_digits(value) if language.split("-")[0] == "fa" else ("" if value is None else str(value))
-    )
+    if language.split("-")[0] == "fa":
+        return to_persian_digits(value, number=number)
+    return "" if value is None else str(value)
 
 
 def search_fold(text: str) -> str:
