@@ -17,6 +17,7 @@ def test_there_is_a_persian_catalogue_for_the_shell_and_each_app():
         "catalog",
         "cases",
         "notifications",
+        "payments",
         "api",
         "portal",
         "desk",

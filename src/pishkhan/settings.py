@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "pishkhan.catalog",
     "pishkhan.cases",
     "pishkhan.notifications",
+    "pishkhan.payments",
     "pishkhan.api",
     "pishkhan.portal",
     "pishkhan.desk",
@@ -255,6 +256,10 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # The folder of process definitions `pishkhan catalog load` (and the demo) reads: *.yaml, and
 # district variants under variants/. Unset or empty: the bank shipped in the repository.
 PROCESS_BANK_DIR = Path(env("PROCESS_BANK_DIR") or str(PACKAGE_DIR.parent.parent / "processes"))
+
+# --- Payments --------------------------------------------------------------------------------
+# The Shaparak gateway fees are paid through: sandbox (local pages, no money moves; development).
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "sandbox")
 
 # --- Sign-in ---------------------------------------------------------------------------------
 SMS_PROVIDER = env("SMS_PROVIDER", "console")  # console | file | kavenegar

@@ -533,3 +533,22 @@ def test_a_wrong_payment_amount_is_refused_with_both_amounts_in_persian_digits(w
             reference="R",
         )
     assert "۱٬۰۰۰٬۰۰۰" in error.message and "۱٬۷۵۰٬۰۰۰" in error.message
+
+
+def test_a_numeric_bank_reference_is_refused_the_second_time(world):
+    # Bank references are digits; the check reads them back out of the events' JSON, where a
+    # database could hand back a number rather than the text that was stored.
+    first = submit_case(service=world.service, district=world.district)
+    through_checks(first, world)
+    with transaction.atomic():
+        case_payment_confirmed(case=first, step_id="pay", amount=SMALL_FEE, reference="12345678901234")
+    second = submit_case(service=world.service, district=world.district)
+    through_checks(second, world)
+    refused(
+        "reference_reused",
+        case_payment_confirmed,
+        case=second,
+        step_id="pay",
+        amount=SMALL_FEE,
+        reference="12345678901234",
+    )

@@ -1,5 +1,6 @@
-"""The catalogue's forms: the search box and the fee estimate. Both are GET forms: a search or an
-estimate is a question, and its answer can be bookmarked and shared."""
+"""The portal's forms: the search box and the fee estimate (GET forms: a question whose answer can
+be bookmarked and shared), anonymous tracking (POST: it carries a national ID), and the case
+page's upload and withdrawal."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from pishkhan.cases.tracking import tracking_code_normalize
 from pishkhan.catalog.definition import Field
 from pishkhan.core.text import localize_digits, to_ascii_digits
 
@@ -160,3 +162,54 @@ class FeeEstimateForm(forms.Form):
             else:
                 values[name] = value
         return values
+
+
+class TrackForm(forms.Form):
+    """Anonymous tracking: a tracking code and the applicant's national ID or mobile (any digits,
+    spaces or dashes). A POST form: the national ID must stay out of URLs and server logs."""
+
+    tracking_code = forms.CharField(
+        label=_("Tracking code"),
+        max_length=40,
+        strip=True,
+        error_messages={"required": _("Type the tracking code you were given when you applied.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "dir": "ltr", "autocomplete": "off", "maxlength": 40}
+        ),
+    )
+    second_factor = forms.CharField(
+        label=_("National ID or mobile number of the applicant"),
+        max_length=40,
+        strip=True,
+        error_messages={"required": _("Type the applicant's national ID or mobile number.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "dir": "ltr", "autocomplete": "off", "maxlength": 40}
+        ),
+    )
+
+    def clean_tracking_code(self):
+        code = tracking_code_normalize(self.cleaned_data["tracking_code"])
+        if code is None:
+            # The check digit is public arithmetic: saying a code is mistyped reveals no case.
+            raise ValidationError(
+                _("A tracking code has 12 digits and this one is not valid; check it and type it again."),
+                code="invalid",
+            )
+        return code
+
+
+class CaseDocumentForm(forms.Form):
+    """One missing document of a correction request, uploaded from the case page."""
+
+    document_type = forms.CharField(max_length=60)
+    file = forms.FileField(error_messages={"required": _("Choose the file to upload.")})
+
+
+class CaseWithdrawForm(forms.Form):
+    """Withdrawing is final: the box must be ticked."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand that a withdrawn case cannot be reopened."),
+        error_messages={"required": _("Tick the box to confirm that you want to withdraw this case.")},
+    )
+    reason = forms.CharField(label=_("Why (optional)"), required=False, max_length=500, strip=True)

@@ -5,6 +5,9 @@ from . import views
 app_name = "portal"
 urlpatterns = [
     path("", views.service_list, name="service_list"),
+    # Before the service pages: `my` is not a service code.
+    path("my/", views.my_cases, name="my_cases"),
+    path("my/<str:tracking_code>/", views.my_case, name="my_case"),
     # <str:>, not <slug:>: a mistyped code gets the catalogue's own 404 page, not a bare one.
     path("<str:code>/", views.service_detail, name="service_detail"),
 ]
