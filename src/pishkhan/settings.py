@@ -277,6 +277,9 @@ SIGNIN_CODES_PER_ADDRESS_PER_HOUR = int(env("SIGNIN_CODES_PER_ADDRESS_PER_HOUR",
 STAFF_LOCKOUT_FAILURES = int(env("STAFF_LOCKOUT_FAILURES", "5"))
 STAFF_LOCKOUT_MINUTES = int(env("STAFF_LOCKOUT_MINUTES", "15"))
 TOTP_ISSUER = env("TOTP_ISSUER", "Pishkhan")
+# The e-service office's share of the fees paid on the cases it filed, in percent (the rest is the
+# city's); offices.selectors.office_statement rounds it down to whole Rials per payment.
+OFFICE_FEE_SHARE_PERCENT = int(env("OFFICE_FEE_SHARE_PERCENT", "20"))
 # Behind a reverse proxy, the client address comes from this header (e.g. HTTP_X_FORWARDED_FOR).
 CLIENT_ADDRESS_HEADER = env("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
 

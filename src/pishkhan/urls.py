@@ -14,6 +14,7 @@ urlpatterns = [
     path("desk/", include("pishkhan.desk.urls")),
     path("cases/", include("pishkhan.cases.urls")),
     path("payments/", include("pishkhan.payments.urls")),
+    path("offices/", include("pishkhan.offices.urls")),
     path("verify/", include(verify_urlpatterns)),
     path("track/", portal_views.track, name="track"),
     path("", include("pishkhan.core.urls")),

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import inbox_views, views
 
 app_name = "desk"
 urlpatterns = [
     path("", views.desk_home, name="home"),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/team/", inbox_views.inbox_team, name="inbox_team"),
+    path("inbox/steps/<int:position_id>/claim", inbox_views.inbox_claim, name="inbox_claim"),
+    path("inbox/steps/<int:position_id>/release", inbox_views.inbox_release, name="inbox_release"),
+    path("inbox/<str:tracking_code>/", inbox_views.inbox_case, name="inbox_case"),
     path("processes/", views.process_list, name="process_list"),
     path("processes/import", views.process_import, name="process_import"),
     path("processes/<str:code>/", views.process_detail, name="process_detail"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import apply_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("my/<str:tracking_code>/", views.my_case, name="my_case"),
     # <str:>, not <slug:>: a mistyped code gets the catalogue's own 404 page, not a bare one.
     path("<str:code>/", views.service_detail, name="service_detail"),
+    path("<str:code>/apply/", apply_views.apply, name="apply"),
 ]

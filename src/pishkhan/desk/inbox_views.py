@@ -1,0 +1,461 @@
+"""The staff inbox: my queue, one case to work on, and a manager's view of the team.
+
+Thin like the process pages: cases.selectors reads (queue_for, workload, case_timeline …) and
+cases.services writes (case_claim, case_release, case_advance, case_reassign). A refusal is the
+engine's own CaseError message, shown on the page with its status (400 bad input, 403 not
+yours, 409 the case moved on); the form keeps what was typed.
+
+Privacy (DOMAIN.md §7): experts never meet the applicant, so the case page shows no personal
+data of the applicant — no name, mobile or national ID; the tracking code names the case."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pishkhan.accounts.models import District, RoleBinding, User, UserKind
+from pishkhan.cases.models import Alert, Position, PositionState
+from pishkhan.cases.selectors import (
+    MANAGER_ROLE,
+    OUTCOME_LABELS,
+    case_by_tracking_code,
+    case_definition,
+    case_timeline,
+    case_visible_to,
+    queue_for,
+    role_title,
+    workload,
+)
+from pishkhan.cases.services import CaseError, case_advance, case_claim, case_reassign, case_release
+
+from .access import forbidden, is_process_owner, staff_required
+
+# Common reasons for a rejection; the clerk picks one and may add details. The stored reason is
+# the chosen sentence (in the clerk's language) followed by the details: the applicant reads it.
+REJECT_REASONS = {
+    "incomplete_documents": gettext_lazy("The documents are incomplete or invalid"),
+    "not_eligible": gettext_lazy("The applicant is not eligible for this service"),
+    "detailed_plan": gettext_lazy("The request violates the detailed plan"),
+    "other": gettext_lazy("Another reason (explain below)"),
+}
+# What the correction form offers as the applicant's time to answer, in working days.
+DEFAULT_DUE_DAYS = 5
+# The states of a step that waits for staff (queued in its role's queue, or held by someone).
+OPEN_STATES = (PositionState.QUEUED, PositionState.CLAIMED)
+
+
+def _language() -> str:
+    return (get_language() or "fa").split("-")[0]
+
+
+def _render(request, template: str, context: dict, *, status: int = 200):
+    context.setdefault("desk_owner", is_process_owner(request.user))
+    context.setdefault("desk_manager", _managed_districts(request.user) is not None)
+    return render(request, template, context, status=status)
+
+
+def _not_found(request, message: str):
+    return _render(request, "desk/not_found.html", {"message": message}, status=404)
+
+
+def _managed_districts(user) -> list[int | None] | None:
+    """District ids the user manages ([None] for a city-wide manager); None when not a manager."""
+    districts = list(
+        RoleBinding.objects.filter(user=user, role__code=MANAGER_ROLE).values_list("district_id", flat=True)
+    )
+    return districts or None
+
+
+# --- my queue -----------------------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD"])
+def inbox(request):
+    """My queue: the open steps of my roles and districts and the ones I hold, soonest due first;
+    narrowed by `district` (code), `role` (code) and `alert` (soon, overdue, on_time)."""
+    bindings = RoleBinding.objects.filter(user=request.user).select_related("role", "district")
+    district_ids = {b.district_id for b in bindings}
+    districts = (
+        District.objects.all() if None in district_ids else District.objects.filter(pk__in=district_ids)
+    ).order_by("number")
+    roles = sorted({b.role.code: b.role for b in bindings}.items())
+
+    chosen = {key: request.GET.get(key, "") for key in ("district", "role", "alert")}
+    district = districts.filter(code=chosen["district"]).first() if chosen["district"] else None
+    alert = {"soon": Alert.SOON, "overdue": Alert.OVERDUE, "on_time": Alert.NONE}.get(chosen["alert"])
+    positions = queue_for(request.user, district=district, role=chosen["role"] or None, alert=alert)
+    rows = []
+    definitions = {}
+    for position in positions[:200]:
+        case = position.case
+        if case.pk not in definitions:
+            definitions[case.pk] = case_definition(case)
+        definition = definitions[case.pk]
+        step = definition.step(position.step_id)
+        rows.append(
+            {
+                "position": position,
+                "case": case,
+                "service": definition.title.get(_language()),
+                "step": step.title.get(_language()) if step and step.title else position.step_id,
+                "role": role_title(position.role, definition),
+                "mine": position.assignee_id == request.user.pk,
+            }
+        )
+    return _render(
+        request,
+        "desk/inbox.html",
+        {
+            "rows": rows,
+            "districts": districts,
+            "roles": [(code, role_title(code)) for code, _role in roles],
+            "alerts": [("overdue", _("Overdue")), ("soon", _("Due soon")), ("on_time", _("On time"))],
+            "chosen": chosen,
+            "filtered": any(chosen.values()),
+        },
+    )
+
+
+def _position_or_none(position_id: int):
+    return Position.objects.select_related("case").filter(pk=position_id).first()
+
+
+def _back_to_inbox(request):
+    # Back where the button was pressed (the queue with its filters, or the case page), never
+    # to another site.
+    target = request.POST.get("next", "")
+    if not target.startswith("/desk/") or target.startswith("//"):
+        target = reverse("desk:inbox")
+    return redirect(target)
+
+
+@staff_required
+@require_POST
+def inbox_claim(request, position_id: int):
+    """Take up a queued step; back to where the button was."""
+    position = _position_or_none(position_id)
+    if position is None or not case_visible_to(request.user, position.case):
+        return _not_found(request, _("There is no such step."))
+    try:
+        case_claim(position=position, actor=request.user)
+    except CaseError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The step is yours now; nobody else will take it."))
+    return _back_to_inbox(request)
+
+
+@staff_required
+@require_POST
+def inbox_release(request, position_id: int):
+    """Put a step I hold back in its role's queue."""
+    position = _position_or_none(position_id)
+    if position is None or not case_visible_to(request.user, position.case):
+        return _not_found(request, _("There is no such step."))
+    try:
+        case_release(position=position, actor=request.user)
+    except CaseError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The step is back in the queue."))
+    return _back_to_inbox(request)
+
+
+# --- one case -----------------------------------------------------------------------------------
+
+
+def _answer_rows(definition, answers: dict, language: str) -> list[dict]:
+    """(label, shown value) of each answered field, in the form's order."""
+    yes, no = _("Yes"), _("No")
+    rows = []
+    for field in definition.fields:
+        if field.id not in answers or answers[field.id] in (None, ""):
+            continue
+        value = answers[field.id]
+        if isinstance(value, bool):
+            shown = yes if value else no
+        elif field.options:
+            labels = {option.value: option.label.get(language) for option in field.options}
+            values = value if isinstance(value, list) else [value]
+            shown = "، ".join(labels.get(str(v), str(v)) for v in values)
+        elif isinstance(value, list | dict):
+            shown = _("%(count)s entries") % {"count": len(value)} if isinstance(value, list) else str(value)
+        else:
+            shown = str(value)
+        rows.append({"label": field.label.get(language), "value": shown})
+    return rows
+
+
+def _document_rows(case, definition, language: str) -> list[dict]:
+    titles = {d.id: d.title.get(language) for d in definition.documents}
+    rows = []
+    for document in case.documents.select_related("file").order_by("document_type", "pk"):
+        content_type = document.file.content_type
+        url = reverse(
+            "cases:document_download",
+            kwargs={"tracking_code": case.tracking_code, "document_id": document.pk},
+        )
+        rows.append(
+            {
+                "title": titles.get(document.document_type, document.document_type),
+                "name": document.original_name,
+                "url": url,
+                "preview_url": url + "?preview=1",
+                "pdf": content_type == "application/pdf",
+                "image": content_type.startswith("image/"),
+                "uploaded_at": document.uploaded_at,
+            }
+        )
+    return rows
+
+
+def _bound_to(user, *, role: str, district_id: int) -> bool:
+    return RoleBinding.objects.filter(
+        Q(district_id=district_id) | Q(district__isnull=True), user=user, role__code=role
+    ).exists()
+
+
+def _actions(request, case, definition, language: str) -> list[dict]:
+    """The open steps of `case` the user may complete, each with the outcomes it allows."""
+    actions = []
+    for position in case.positions.filter(state__in=OPEN_STATES).order_by("assigned_at", "pk"):
+        if position.state == PositionState.CLAIMED and position.assignee_id != request.user.pk:
+            continue
+        if position.assignee_id != request.user.pk and not _bound_to(
+            request.user, role=position.role, district_id=case.district_id
+        ):
+            continue
+        step = definition.step(position.step_id)
+        if step is None:
+            continue
+        outcomes = list(dict.fromkeys(outcome.outcome for outcome in step.outcomes))
+        actions.append(
+            {
+                "position": position,
+                "step_id": step.id,
+                "title": step.title.get(language) if step.title else step.id,
+                "role": role_title(position.role, definition),
+                "outcomes": outcomes,
+                "mine": position.assignee_id == request.user.pk,
+            }
+        )
+    return actions
+
+
+def _step_title(definition, step_id: str, language: str) -> str:
+    step = definition.step(step_id)
+    return step.title.get(language) if step is not None and step.title else step_id
+
+
+def _case_context(request, case, *, posted=None, error=None) -> dict:
+    definition = case_definition(case)
+    language = _language()
+    return {
+        "case": case,
+        "service": definition.title.get(language),
+        "answers": _answer_rows(definition, case.answers or {}, language),
+        "documents": _document_rows(case, definition, language),
+        "document_types": [(d.id, d.title.get(language)) for d in definition.documents],
+        "timeline": case_timeline(case, viewer=request.user),
+        "positions": [
+            {
+                "position": position,
+                "title": _step_title(definition, position.step_id, language),
+                "role": role_title(position.role, definition),
+            }
+            for position in case.positions.select_related("assignee").order_by("assigned_at", "pk")
+        ],
+        "actions": _actions(request, case, definition, language),
+        "reject_reasons": [(key, str(label)) for key, label in REJECT_REASONS.items()],
+        "default_due_days": DEFAULT_DUE_DAYS,
+        "posted": posted,
+        "posted_missing": posted.getlist("missing") if posted is not None else [],
+        "error": error,
+    }
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def inbox_case(request, tracking_code: str):
+    """One case as the staff member works on it (GET), and completing one of its open steps
+    (POST `step`, `outcome`; for reject `reason_choice` and `reason`; for return `missing`,
+    `message`, `due_days`). A refusal re-renders the page with the engine's message and status."""
+    case = case_by_tracking_code(tracking_code)
+    if case is None or not case_visible_to(request.user, case):
+        return _not_found(request, _("There is no case with this tracking code that you may see."))
+    if request.method != "POST":
+        return _render(request, "desk/inbox_case.html", _case_context(request, case))
+
+    posted = request.POST
+    outcome = posted.get("outcome", "")
+    reason = posted.get("reason", "").strip()
+    request_data = None
+    try:
+        if outcome == "reject":
+            reason = _reject_reason(posted.get("reason_choice", ""), reason)
+        if outcome == "return":
+            request_data = {
+                "missing": posted.getlist("missing"),
+                "message": posted.get("message", ""),
+                "due_days": posted.get("due_days", ""),
+            }
+        event = case_advance(
+            case=case,
+            step_id=posted.get("step", ""),
+            outcome=outcome,
+            actor=request.user,
+            reason=reason,
+            request=request_data,
+        )
+    except CaseError as error:
+        if error.code == "stale":
+            error.message = _(
+                "Someone completed this step before you, or the case moved on while the page was "
+                "open; nothing was changed. The page now shows the case as it is."
+            )
+        context = _case_context(request, case, posted=posted, error=error)
+        return _render(request, "desk/inbox_case.html", context, status=error.status)
+    label = OUTCOME_LABELS.get(event.outcome, event.outcome)
+    messages.success(request, _("Done: %(outcome)s. The case moved on.") % {"outcome": label})
+    return redirect("desk:inbox_case", tracking_code=case.tracking_code)
+
+
+def _reject_reason(choice: str, details: str) -> str:
+    """The reason stored with a rejection: the chosen common reason and the details. Refuses
+    (400) without a chosen reason, and `other` without details."""
+    if choice not in REJECT_REASONS:
+        raise CaseError(
+            "reason_required",
+            _("Choose the reason for rejecting the request; the applicant reads it."),
+            400,
+            {"reason_choice": [_("Required.")]},
+        )
+    if choice == "other":
+        if not details:
+            raise CaseError(
+                "reason_required",
+                _("Explain the reason for rejecting the request."),
+                400,
+                {"reason": [_("Required.")]},
+            )
+        return details
+    sentence = str(REJECT_REASONS[choice])
+    return f"{sentence}: {details}" if details else sentence
+
+
+# --- the team (managers) ------------------------------------------------------------------------
+
+
+def _eligible_staff(position: Position):
+    """Active staff bound to the step's role in its district (or city-wide)."""
+    return (
+        User.objects.filter(
+            Q(role_bindings__district_id=position.district_id) | Q(role_bindings__district__isnull=True),
+            kind=UserKind.STAFF,
+            is_active=True,
+            role_bindings__role__code=position.role,
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def inbox_team(request):
+    """For managers: open work per role and per person, and the overdue steps of the districts
+    they manage, each with a reassign form (POST `position`, `to`, `reason` → case_reassign)."""
+    managed = _managed_districts(request.user)
+    if managed is None:
+        return forbidden(request, _("The team's workload is for managers of a district."))
+    citywide = None in managed
+    districts = (District.objects.all() if citywide else District.objects.filter(pk__in=managed)).order_by(
+        "number"
+    )
+    chosen_code = request.GET.get("district", "")
+    district = districts.filter(code=chosen_code).first() if chosen_code else None
+    if district is None and not citywide and len(managed) == 1:
+        district = districts.first()
+
+    error = None
+    posted = None
+    status = 200
+    if request.method == "POST":
+        posted = request.POST
+        position = Position.objects.filter(pk=posted.get("position") or 0).first()
+        to = (
+            User.objects.filter(pk=posted.get("to") or 0).first()
+            if str(posted.get("to", "")).isdigit()
+            else None
+        )
+        if position is None or not (citywide or position.district_id in managed):
+            return _not_found(request, _("There is no such step."))
+        try:
+            if to is None:
+                raise CaseError("not_eligible", _("Choose who takes the step."))
+            case_reassign(position=position, to=to, by=request.user, reason=posted.get("reason", ""))
+        except CaseError as refused:
+            error = {"position": position.pk, "message": refused.message}
+            status = refused.status
+        else:
+            messages.success(request, _("The step is now assigned to %(person)s.") % {"person": to})
+            query = urlencode({"district": district.code}) if district else ""
+            return redirect(reverse("desk:inbox_team") + (f"?{query}" if query else ""))
+
+    now = timezone.now()
+    load = workload(district=district, now=now)
+    if district is None and not citywide:
+        # Several districts: count each managed one (workload narrows to one district or none).
+        loads = [workload(district=d, now=now) for d in districts]
+        load = {
+            "total": sum(item["total"] for item in loads),
+            "overdue": sum(item["overdue"] for item in loads),
+            "by_role": [row for item in loads for row in item["by_role"]],
+            "by_assignee": [row for item in loads for row in item["by_assignee"]],
+        }
+    names = {d.pk: d for d in District.objects.all()}
+    for row in load["by_role"]:
+        row["role_title"] = role_title(row["role"])
+        row["district"] = names.get(row["district_id"])
+
+    overdue = Position.objects.filter(state__in=OPEN_STATES, due_at__lt=now).select_related(
+        "case", "district", "assignee"
+    )
+    if district is not None:
+        overdue = overdue.filter(district=district)
+    elif not citywide:
+        overdue = overdue.filter(district_id__in=managed)
+    rows = []
+    for position in overdue.order_by("due_at", "pk")[:200]:
+        definition = case_definition(position.case)
+        step = definition.step(position.step_id)
+        rows.append(
+            {
+                "position": position,
+                "step": step.title.get(_language()) if step and step.title else position.step_id,
+                "service": definition.title.get(_language()),
+                "role": role_title(position.role, definition),
+                "staff": list(_eligible_staff(position)),
+            }
+        )
+    return _render(
+        request,
+        "desk/inbox_team.html",
+        {
+            "load": load,
+            "rows": rows,
+            "districts": districts,
+            "district": district,
+            "error": error,
+            "posted": posted,
+        },
+        status=status,
+    )

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "offices"
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("statement/", views.statement, name="statement"),
+    path("oversight/", views.oversight, name="oversight"),
+    path("oversight/<str:licence_number>/", views.oversight_office, name="oversight_office"),
+]

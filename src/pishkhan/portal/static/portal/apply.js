@@ -1,0 +1,83 @@
+// The apply form in the browser: shows a field only while its simple condition holds
+// (data-visible-if-field / data-visible-if-value, written by portal.apply for `field == 'value'`
+// and `field == true`), and adds rows to repeatable groups by cloning the first row. The server
+// decides in the end: without this file every field shows and the form still works.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector(".apply-form");
+  if (!form) return;
+
+  const currentValue = (name) => {
+    const inputs = [...form.querySelectorAll("[name]")].filter((input) => input.name === name);
+    if (!inputs.length) return null;
+    const first = inputs[0];
+    if (first.type === "checkbox" && inputs.length === 1) return first.checked ? "true" : "false";
+    if (first.type === "radio" || first.type === "checkbox") {
+      const checked = inputs.find((input) => input.checked);
+      return checked ? checked.value : "";
+    }
+    return first.value;
+  };
+
+  const sync = () => {
+    for (const box of form.querySelectorAll("[data-visible-if-field]")) {
+      const value = currentValue(box.dataset.visibleIfField);
+      // A condition on a field this page does not have stays visible: the server decides.
+      const hide = value !== null && value !== box.dataset.visibleIfValue;
+      box.hidden = hide;
+      // The stylesheet gives .field a display of its own, which would beat [hidden].
+      box.style.display = hide ? "none" : "";
+    }
+  };
+
+  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+  for (const button of form.querySelectorAll("[data-add-row]")) {
+    const group = button.closest("[data-repeat]");
+    const name = group.dataset.repeat;
+    const max = parseInt(group.dataset.repeatMax || "0", 10);
+    const rows = () => [...group.querySelectorAll(":scope > .apply-row")];
+    const update = () => {
+      // Drawn hidden (it needs this file); .button's display would beat [hidden], hence style.
+      button.hidden = Boolean(max) && rows().length >= max;
+      button.style.display = button.hidden ? "none" : "";
+    };
+    button.addEventListener("click", () => {
+      const all = rows();
+      const index = Math.max(...all.map((row) => parseInt(row.dataset.row, 10))) + 1;
+      const row = all[0].cloneNode(true);
+      const fromName = new RegExp("^" + escape(name + "[0]"));
+      const idPrefix = "f-" + name.replace(/[^a-z0-9_]+/g, "-").replace(/^-|-$/g, "");
+      const fromId = new RegExp(escape(idPrefix + "-0-"), "g");
+      const toId = idPrefix + "-" + index + "-";
+      row.dataset.row = String(index);
+      for (const element of row.querySelectorAll("*")) {
+        if (element.name) element.name = element.name.replace(fromName, name + "[" + index + "]");
+        for (const attribute of ["id", "for", "aria-describedby", "data-visible-if-field"]) {
+          const value = element.getAttribute(attribute);
+          if (value) element.setAttribute(attribute, value.replace(fromId, toId));
+        }
+        if (element.dataset.visibleIfField) {
+          element.dataset.visibleIfField = element.dataset.visibleIfField.replace(fromName, name + "[" + index + "]");
+        }
+        if (element.matches("input[type=checkbox], input[type=radio]")) element.checked = false;
+        else if (element.matches("input, textarea")) element.value = "";
+        else if (element.matches("select")) element.selectedIndex = 0;
+        if (element.matches(".error")) element.remove();
+        element.removeAttribute("aria-invalid");
+        element.classList.remove("field-invalid");
+      }
+      const legend = row.querySelector(":scope > legend");
+      if (legend) legend.textContent = (button.dataset.rowLabel || "") + " " + (all.length + 1).toLocaleString(document.documentElement.lang);
+      all[all.length - 1].after(row);
+      update();
+      sync();
+      const first = row.querySelector("input, textarea, select");
+      if (first) first.focus();
+    });
+    update();
+  }
+
+  form.addEventListener("input", sync);
+  form.addEventListener("change", sync);
+  sync();
+});

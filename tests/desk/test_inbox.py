@@ -1,0 +1,273 @@
+"""The staff inbox: my queue, working on a case, and a manager's team page."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from pishkhan.cases.documents import document_upload
+from pishkhan.cases.models import Alert, CaseStatus, Position, PositionState
+from tests.cases import hostile
+from tests.cases.factories import (
+    make_citizen,
+    make_district,
+    make_staff,
+    publish_definition,
+    small_process,
+    submit_case,
+)
+
+from .helpers import text_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def service(db):
+    return publish_definition(small_process())
+
+
+@pytest.fixture
+def district(db):
+    return make_district()
+
+
+def case_url(case) -> str:
+    return reverse("desk:inbox_case", kwargs={"tracking_code": case.tracking_code})
+
+
+def review_of(case) -> Position:
+    return case.positions.get(step_id="review")
+
+
+def set_due(case, *, due_at, alert=Alert.NONE):
+    Position.objects.filter(case=case, step_id="review").update(due_at=due_at, alert=alert)
+
+
+def test_someone_not_signed_in_is_sent_to_the_staff_sign_in(client):
+    url = reverse("desk:inbox")
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:staff_signin") + "?next=" + url
+
+
+def test_a_citizen_is_refused(client):
+    client.force_login(make_citizen())
+
+    assert client.get(reverse("desk:inbox")).status_code == 403
+
+
+def test_queue_lists_my_steps_sorted_by_deadline_with_overdue_marked(client, english, service, district):
+    clerk = make_staff(role="clerk", district=district)
+    now = timezone.now()
+    later = submit_case(service=service, district=district)
+    overdue = submit_case(service=service, district=district)
+    soon = submit_case(service=service, district=district)
+    set_due(later, due_at=now + dt.timedelta(days=5))
+    set_due(overdue, due_at=now - dt.timedelta(days=1), alert=Alert.OVERDUE)
+    set_due(soon, due_at=now + dt.timedelta(hours=3), alert=Alert.SOON)
+    client.force_login(clerk)
+
+    response = client.get(reverse("desk:inbox"))
+
+    assert response.status_code == 200
+    page = text_of(response)
+    codes = [case.tracking_code for case in (overdue, soon, later)]
+    positions = [response.content.decode().index(case_url(case)) for case in (overdue, soon, later)]
+    assert positions == sorted(positions), codes
+    assert "Overdue" in page
+    assert "Due soon" in page
+
+    filtered = client.get(reverse("desk:inbox"), {"alert": "overdue"})
+    assert case_url(overdue) in filtered.content.decode()
+    assert case_url(later) not in filtered.content.decode()
+
+
+def test_a_clerk_claims_and_releases_a_step_from_the_queue(client, service, district):
+    clerk = make_staff(role="clerk", district=district)
+    case = submit_case(service=service, district=district)
+    client.force_login(clerk)
+
+    response = client.post(reverse("desk:inbox_claim", kwargs={"position_id": review_of(case).pk}))
+    assert response.status_code == 302
+    assert review_of(case).assignee == clerk
+
+    client.post(reverse("desk:inbox_release", kwargs={"position_id": review_of(case).pk}))
+    assert review_of(case).state == PositionState.QUEUED
+
+
+def test_a_clerk_of_another_district_does_not_see_the_case(client, service, district):
+    case = submit_case(service=service, district=district)
+    stranger = make_staff(role="clerk", district=make_district())
+    client.force_login(stranger)
+
+    assert client.get(case_url(case)).status_code == 404
+    assert case_url(case) not in client.get(reverse("desk:inbox")).content.decode()
+
+
+def test_approve_moves_the_case_and_writes_the_event(client, service, district):
+    clerk = make_staff(role="clerk", district=district)
+    case = submit_case(service=service, district=district)
+    client.force_login(clerk)
+
+    response = client.post(case_url(case), {"step": "review", "outcome": "approve", "reason": ""})
+
+    assert response.status_code == 302
+    event = case.events.order_by("-seq").filter(activity="completed").first()
+    assert (event.step_id, event.outcome, event.actor) == ("review", "approve", clerk)
+    open_steps = set(case.positions.filter(state=PositionState.QUEUED).values_list("step_id", flat=True))
+    assert open_steps == {"inspect", "tech_review"}
+
+
+def test_reject_without_a_reason_is_refused_and_keeps_the_typed_text(client, english, service, district):
+    clerk = make_staff(role="clerk", district=district)
+    case = submit_case(service=service, district=district)
+    client.force_login(clerk)
+
+    response = client.post(
+        case_url(case),
+        {"step": "review", "outcome": "reject", "reason_choice": "", "reason": "Plan is off by 3 m"},
+    )
+
+    assert response.status_code == 400
+    assert "Choose the reason for rejecting" in text_of(response)
+    assert "Plan is off by 3 m" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+
+
+def test_reject_with_a_common_reason_closes_the_case(client, english, service, district):
+    clerk = make_staff(role="clerk", district=district)
+    case = submit_case(service=service, district=district)
+    client.force_login(clerk)
+
+    client.post(
+        case_url(case),
+        {"step": "review", "outcome": "reject", "reason_choice": "detailed_plan", "reason": ""},
+    )
+
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REJECTED
+    assert "detailed plan" in case.events.get(outcome="reject").reason
+
+
+def test_return_with_missing_documents_puts_the_case_with_the_citizen(client, service, district):
+    clerk = make_staff(role="clerk", district=district)
+    case = submit_case(service=service, district=district)
+    client.force_login(clerk)
+
+    response = client.post(
+        case_url(case),
+        {
+            "step": "review",
+            "outcome": "return",
+            "missing": ["deed"],
+            "message": "سند خوانا نیست",
+            "due_days": "5",
+        },
+    )
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.WITH_CITIZEN
+    position = review_of(case)
+    assert position.state == PositionState.WITH_CITIZEN
+    assert position.request["missing"] == ["deed"]
+
+
+def test_acting_on_a_step_already_done_is_a_conflict(client, english, service, district):
+    clerk = make_staff(role="clerk", district=district)
+    case = submit_case(service=service, district=district)
+    client.force_login(clerk)
+    client.post(case_url(case), {"step": "review", "outcome": "approve"})
+
+    response = client.post(case_url(case), {"step": "review", "outcome": "approve"})
+
+    assert response.status_code == 409
+    assert "Someone completed this step before you" in text_of(response)
+
+
+def test_the_case_view_shows_no_personal_data_of_the_applicant(client, service, district):
+    clerk = make_staff(role="clerk", district=district)
+    applicant = make_citizen(mobile="09351112233", national_id="0499370899", first_name="Maryam")
+    case = submit_case(service=service, district=district, applicant=applicant)
+    client.force_login(clerk)
+
+    response = client.get(case_url(case))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for secret in ("09351112233", "۰۹۳۵۱۱۱۲۲۳۳", "0499370899", "۰۴۹۹۳۷۰۸۹۹", "Maryam", applicant.last_name):
+        assert secret not in page
+    assert "مساحت (مترمربع)" in page  # the answers, labelled from the definition
+
+
+def test_only_managers_see_the_team_page(client, district):
+    client.force_login(make_staff(role="clerk", district=district))
+    assert client.get(reverse("desk:inbox_team")).status_code == 403
+
+    client.force_login(make_staff(role="manager", district=district))
+    assert client.get(reverse("desk:inbox_team")).status_code == 200
+
+
+def test_a_manager_reassigns_an_overdue_step(client, english, service, district):
+    manager = make_staff(role="manager", district=district)
+    busy = make_staff(role="clerk", district=district, first_name="Busy")
+    free = make_staff(role="clerk", district=district, first_name="Free", last_name="Clerk")
+    case = submit_case(service=service, district=district)
+    set_due(case, due_at=timezone.now() - dt.timedelta(days=2), alert=Alert.OVERDUE)
+    Position.objects.filter(pk=review_of(case).pk).update(state=PositionState.CLAIMED, assignee=busy)
+    client.force_login(manager)
+    page = client.get(reverse("desk:inbox_team"))
+    assert case_url(case) in page.content.decode()
+
+    refused = client.post(
+        reverse("desk:inbox_team"), {"position": review_of(case).pk, "to": free.pk, "reason": ""}
+    )
+    assert refused.status_code == 400
+    response = client.post(
+        reverse("desk:inbox_team"),
+        {"position": review_of(case).pk, "to": free.pk, "reason": "Busy is on leave"},
+    )
+
+    assert response.status_code == 302
+    event = case.events.order_by("-seq").first()
+    assert (event.activity, event.actor, event.reason) == ("reassigned", manager, "Busy is on leave")
+    assert review_of(case).assignee == free
+    assert "Assigned to Free Clerk" in text_of(client.get(response["Location"]))
+
+
+def test_the_case_view_previews_a_pdf_inline_and_labels_it_from_the_definition(client, service, district):
+    clerk = make_staff(role="clerk", district=district)
+    case = submit_case(service=service, district=district)
+    upload = SimpleUploadedFile("سند.pdf", hostile.pdf(), content_type="application/pdf")
+    document = document_upload(case=case, document_type="deed", upload=upload, by=case.applicant)
+    client.force_login(clerk)
+
+    page = client.get(case_url(case)).content.decode()
+
+    download = reverse(
+        "cases:document_download", kwargs={"tracking_code": case.tracking_code, "document_id": document.pk}
+    )
+    assert f'<iframe src="{download}?preview=1"' in page
+    assert "سند مالکیت" in page
+
+
+def test_an_inspector_marks_the_inspection_done(client, service, district):
+    clerk = make_staff(role="clerk", district=district)
+    inspector = make_staff(role="inspector", district=district)
+    case = submit_case(service=service, district=district)
+    client.force_login(clerk)
+    client.post(case_url(case), {"step": "review", "outcome": "approve"})
+    client.force_login(inspector)
+
+    page = client.get(case_url(case)).content.decode()
+    assert 'name="outcome" value="done"' in page
+    assert 'name="outcome" value="reject"' not in page
+    response = client.post(case_url(case), {"step": "inspect", "outcome": "done"})
+
+    assert response.status_code == 302
+    assert case.events.filter(step_id="inspect", outcome="done", actor=inspector).exists()
