@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apply_views, views
+from . import apply_views, counter_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     # Before the service pages: `my` is not a service code.
     path("my/", views.my_cases, name="my_cases"),
     path("my/<str:tracking_code>/", views.my_case, name="my_case"),
+    path("counter/", counter_views.counter, name="counter"),
+    path("counter/file/", counter_views.counter_file, name="counter_file"),
     # <str:>, not <slug:>: a mistyped code gets the catalogue's own 404 page, not a bare one.
     path("<str:code>/", views.service_detail, name="service_detail"),
     path("<str:code>/apply/", apply_views.apply, name="apply"),
