@@ -146,7 +146,8 @@ def test_the_pdf_shows_the_persian_title_and_jalali_dates_in_persian_digits(perm
     assert "مریم کریمی" in text  # the holder, on the permit they hold
     assert jalali_day_in(text, "۵", "فروردین", "۱۴۰۴")  # issued, Jalali, Persian digits
     assert jalali_day_in(text, "۵", "فروردین", "۱۴۰۵")  # valid for 365 days
-    assert to_persian_digits(permit.number) in text
+    # pdftotext may move the hyphens of a mixed-direction run ("۱۴۰۴SP-۰۰۰۰۱"): compare without them.
+    assert to_persian_digits(permit.number).replace("-", "") in text.replace("-", "").replace(" ", "")
     assert to_persian_digits(permit.case.tracking_code) in text
     # No isolated presentation forms (U+FB50–FDFF, FE70–FEFF), which a broken shaper leaves behind.
     assert not re.search("[\ufb50-\ufdff\ufe70-\ufeff]", text)

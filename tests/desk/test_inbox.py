@@ -271,3 +271,28 @@ def test_an_inspector_marks_the_inspection_done(client, service, district):
 
     assert response.status_code == 302
     assert case.events.filter(step_id="inspect", outcome="done", actor=inspector).exists()
+
+
+def test_the_case_view_shows_a_map_point_as_coordinates_and_a_date_in_jalali():
+    from django.utils import translation
+
+    from pishkhan.catalog.definition import definition_from_dict
+    from pishkhan.desk.inbox_views import _answer_rows
+
+    definition = definition_from_dict(
+        {
+            "code": "t",
+            "title": {"fa": "آزمون"},
+            "start": "e",
+            "fields": [
+                {"id": "site", "type": "map_point", "label": {"fa": "محل", "en": "Site"}},
+                {"id": "start_on", "type": "jalali_date", "label": {"fa": "تاریخ شروع", "en": "Start"}},
+            ],
+            "steps": [{"id": "e", "kind": "end", "result": "approved"}],
+        }
+    )
+    with translation.override("fa"):
+        rows = _answer_rows(definition, {"site": {"lat": 35.7, "lng": 51.4}, "start_on": "2025-03-25"}, "fa")
+    shown = {row["label"]: row["value"] for row in rows}
+    assert shown["محل"] == "35.7, 51.4"
+    assert shown["تاریخ شروع"] == "۵ فروردین ۱۴۰۴"

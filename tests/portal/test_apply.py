@@ -289,3 +289,14 @@ def test_someone_not_signed_in_is_sent_to_the_sms_sign_in(client, service):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:citizen_signin"))
     assert "next=" in response["Location"]
+
+
+def test_the_error_summary_names_the_field_of_each_message(signed_in, service, district):
+    token = token_of(signed_in.get(apply_url(service)))
+    answers = good_answers(district)
+    answers.pop("national_id")
+    response = signed_in.post(apply_url(service), {**answers, "_token": token})
+    assert response.status_code == 400
+    page = htmllib.unescape(response.content.decode())
+    summary = page.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert "کد ملی" in summary

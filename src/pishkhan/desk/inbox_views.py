@@ -10,6 +10,8 @@ data of the applicant — no name, mobile or national ID; the tracking code name
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import redirect, render
@@ -34,6 +36,7 @@ from pishkhan.cases.selectors import (
     workload,
 )
 from pishkhan.cases.services import CaseError, case_advance, case_claim, case_reassign, case_release
+from pishkhan.core.templatetags.pishkhan import format_jalali
 
 from .access import forbidden, is_process_owner, staff_required
 
@@ -186,8 +189,18 @@ def _answer_rows(definition, answers: dict, language: str) -> list[dict]:
             labels = {option.value: option.label.get(language) for option in field.options}
             values = value if isinstance(value, list) else [value]
             shown = "، ".join(labels.get(str(v), str(v)) for v in values)
-        elif isinstance(value, list | dict):
-            shown = _("%(count)s entries") % {"count": len(value)} if isinstance(value, list) else str(value)
+        elif field.type == "map_point" and isinstance(value, dict):
+            shown = f"{value.get('lat', '')}, {value.get('lng', '')}"  # reads as a coordinate pair
+        elif field.type == "jalali_date" and isinstance(value, str):
+            # Stored as an ISO Gregorian date; staff read Jalali like everyone else.
+            try:
+                shown = format_jalali(dt.date.fromisoformat(value), "long")
+            except ValueError:
+                shown = value
+        elif isinstance(value, list):
+            shown = _("%(count)s entries") % {"count": len(value)}
+        elif isinstance(value, dict):
+            shown = "، ".join(f"{k}: {v}" for k, v in value.items())
         else:
             shown = str(value)
         rows.append({"label": field.label.get(language), "value": shown})

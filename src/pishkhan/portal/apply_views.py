@@ -5,6 +5,7 @@ definition (portal.apply); the answers are checked by the case engine (`case_sub
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.contrib import messages
@@ -45,8 +46,15 @@ def _page(request, *, service, definition, values, errors, district_code="", sta
     language = _language()
     asks_district = _asks_district(definition)
     district_errors = errors.get("district", []) if asks_district else []
+    labels = {f.id: f.label.get(language) for f in definition.fields}
+
+    def named(path: str, text: str) -> str:
+        # The summary stands apart from the fields, so each line names its field ("Area: required").
+        label = labels.get(re.split(r"[.\[]", path, maxsplit=1)[0], "")
+        return f"{label}: {text}" if label and label not in str(text) else str(text)
+
     summary = [
-        ("" if path == "__all__" else html_id(path), message_)
+        ("" if path == "__all__" else html_id(path), named(path, message_))
         for path, messages_ in errors.items()
         for message_ in messages_
         if path != "district" or not asks_district
