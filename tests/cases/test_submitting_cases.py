@@ -168,8 +168,9 @@ def test_a_service_with_no_published_version_takes_no_requests(world):
     from tests.cases.factories import process_owner
 
     version_retire(version=version_current(world.service), by=process_owner())
-    error = refused("not_offered", service=world.service)
+    error = refused("not_offered", service=world.service)  # the tests in this folder run in English
     assert error.status == 409
+    assert world.service.title_en and world.service.title_en in error.message
 
 
 def test_a_case_keeps_the_version_it_started_on(world):

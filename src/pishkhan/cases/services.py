@@ -126,7 +126,9 @@ def case_submit(
     version = version_current(service)
     if version is None:
         raise CaseError(
-            "not_offered", _("“%(service)s” takes no requests at the moment.") % {"service": service}, 409
+            "not_offered",
+            _("“%(service)s” takes no requests at the moment.") % {"service": _service_title(service)},
+            409,
         )
     standard = version_definition(version)
     if channel not in standard.channels:
@@ -145,7 +147,9 @@ def case_submit(
     found = version_for_district(service, district)
     if found is None:  # retired between the two reads
         raise CaseError(
-            "not_offered", _("“%(service)s” takes no requests at the moment.") % {"service": service}, 409
+            "not_offered",
+            _("“%(service)s” takes no requests at the moment.") % {"service": _service_title(service)},
+            409,
         )
     version, definition = found
     variant = variant_get(version, district)
@@ -641,6 +645,11 @@ def _close_if_ended(move: Move) -> CaseEvent | None:
     return event
 
 
+def _service_title(service) -> str:
+    """The service's title in the language of the page (str(service) is always the Persian one)."""
+    return service.title_en if _lang() == "en" and service.title_en else service.title_fa
+
+
 def _lang() -> str:
     return translation.get_language() or "fa"
 
@@ -800,14 +809,15 @@ def _clean_request(request, definition: Definition) -> dict:
             {"message": [_("Required.")]},
         )
     errors: dict[str, list[str]] = {}
-    documents = {d.id for d in definition.documents}
+    titles = {d.id: d.title.get(_lang()) for d in definition.documents}
+    documents = set(titles)
     missing = request.get("missing") or []
     if isinstance(missing, str):
         missing = [missing]
     if not isinstance(missing, list) or any(not isinstance(m, str) or m not in documents for m in missing):
         errors["missing"] = [
             _("Name documents this process asks for: %(documents)s.")
-            % {"documents": ", ".join(sorted(documents))}
+            % {"documents": "، ".join(f"{titles[d]} ({d})" for d in sorted(documents))}
         ]
     message = request.get("message")
     message = message.strip() if isinstance(message, str) else ""
@@ -818,7 +828,8 @@ def _clean_request(request, definition: Definition) -> dict:
         due_days = int(due_days)
     if isinstance(due_days, bool) or not isinstance(due_days, int) or not 1 <= due_days <= MAX_DUE_DAYS:
         errors["due_days"] = [
-            _("Give the applicant between 1 and %(max)s working days.") % {"max": MAX_DUE_DAYS}
+            _("Give the applicant between 1 and %(max)s working days.")
+            % {"max": localize_digits(MAX_DUE_DAYS)}
         ]
     if errors:
         raise CaseError("invalid_request", _("The correction request is incomplete."), 400, errors)
