@@ -22,6 +22,16 @@ VENDOR = ROOT / "src" / "pishkhan" / "static" / "vendor"
 FILES = [
     ("vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2", "vazirmatn/Vazirmatn-Variable.woff2"),
     ("vazirmatn/OFL.txt", "vazirmatn/OFL.txt"),
+    # Leaflet (about 40 KB over the wire) for the staff map and the map-point field; loaded only
+    # by the pages that draw a map.
+    ("leaflet/dist/leaflet.js", "leaflet/leaflet.js"),
+    ("leaflet/dist/leaflet.css", "leaflet/leaflet.css"),
+    ("leaflet/dist/images/marker-icon.png", "leaflet/images/marker-icon.png"),
+    ("leaflet/dist/images/marker-icon-2x.png", "leaflet/images/marker-icon-2x.png"),
+    ("leaflet/dist/images/marker-shadow.png", "leaflet/images/marker-shadow.png"),
+    ("leaflet/dist/images/layers.png", "leaflet/images/layers.png"),
+    ("leaflet/dist/images/layers-2x.png", "leaflet/images/layers-2x.png"),
+    ("leaflet/LICENSE", "leaflet/LICENSE"),
 ]
 
 
