@@ -10,6 +10,9 @@ EXPECTED = {
     "ratio",
     "submissions_per_s",
     "status_lookups_per_s",
+    "statements_per_transition",
+    "baseline_statements",
+    "durability",
     "cases",
     "transitions",
     "automatic_steps",
@@ -34,10 +37,15 @@ def test_the_engine_bench_walks_the_129_step_permit_and_prints_its_figures_as_js
     assert figures["steps_in_definition"] == 129
     assert figures["transitions"] > 100  # one case, every forward step of the as-is permit
     assert figures["ratio"] > 0
+    # BEGIN, INSERT, UPDATE, COMMIT; a transition adds the lock's read and the position's write.
+    assert figures["baseline_statements"] == 4
+    assert 4 < figures["statements_per_transition"] <= 8
+    if figures["database"] == "sqlite":
+        assert figures["durability"] == "journal_mode=wal, synchronous=FULL"
 
 
 def test_the_engine_bench_prints_the_ratio_against_its_baseline(tmp_path):
     result = run_bench(tmp_path)
     assert result.returncode == 0, result.stderr
-    for line in ("baseline:", "engine:", "ratio:", "submissions:", "status look-ups:"):
+    for line in ("baseline:", "engine:", "ratio:", "statements:", "submissions:", "status look-ups:"):
         assert line in result.stdout

@@ -230,3 +230,37 @@ def test_a_refused_submission_does_not_use_up_its_key(world):
 
 def test_a_malformed_key_is_refused(world):
     refused("invalid_idempotency_key", service=world.service, idempotency_key="x" * 101)
+
+
+def test_the_filing_offices_operator_confirms_the_intake_check(world):
+    """The office role's first step (file_request: the file is complete) is what the operator does
+    at the counter: case_office_intake completes it as them; filed online it waits for the
+    district's e-service desk; another office's operator may not do it."""
+    from pathlib import Path
+
+    from pishkhan.cases.services import case_advance, case_office_intake
+    from pishkhan.catalog.selectors import version_current, version_definition
+    from pishkhan.demo.answers import sample_answers
+
+    text = (Path(__file__).resolve().parents[2] / "processes" / "tax-clearance-certificate.yaml").read_text()
+    service = publish_definition(text)
+    answers = sample_answers(version_definition(version_current(service)))
+    office = make_office(district=world.district)
+    operator = make_operator(office=office)
+    filed = case_submit(
+        service=service, applicant=make_citizen(), filed_by=operator, answers=answers, channel="office"
+    )
+    assert filed.positions.get().step_id == "file_request"
+    stranger = make_operator(office=make_office(district=world.district))
+    with pytest.raises(CaseError) as error:
+        case_advance(case=filed, step_id="file_request", outcome="approve", actor=stranger)
+    assert error.value.status == 403
+
+    (intake,) = case_office_intake(case=filed, operator=operator)
+    assert (intake.activity, intake.step_id, intake.outcome) == ("completed", "file_request", "approve")
+    assert (intake.actor, intake.office, intake.actor_role) == (operator, office, "eservice_office")
+    assert not filed.positions.filter(step_id="file_request").exists() and filed.positions.exists()
+    assert case_office_intake(case=filed, operator=operator) == []  # the form sent twice
+
+    online = submit_case(service=service, district=world.district, answers=answers)
+    assert online.positions.get().step_id == "file_request"

@@ -6,12 +6,25 @@ production; for PostgreSQL a `test_…` database on the configured server. Nothi
 city's data.
 
 Figures, all measured in the same run:
-- baseline: transactions/s of the smallest write the engine must make per transition — insert one
-  event row and update one case row, in one transaction, through raw SQL;
+- baseline: transactions/s of the smallest write the engine must make per transition. Each
+  transaction is `transaction.atomic()` around two statements sent through Django's cursor as
+  plain SQL text — INSERT one cases_caseevent row, UPDATE one cases_case row (its event_seq and
+  event_hash) — so four statements reach the database: BEGIN (IMMEDIATE on SQLite), the INSERT,
+  the UPDATE, COMMIT. Same database, same connection settings and durability as the engine:
+  SQLite in WAL mode with synchronous=FULL (the production pragmas), PostgreSQL as the server is
+  configured (scripts/with-postgres keeps fsync and synchronous_commit on with
+  PISHKHAN_PG_DURABLE=1); the run prints what is in force. On PostgreSQL these statements are
+  parsed and planned at every execution, as the ORM's are (client-side binding);
 - transitions/s: case advances (`case_advance`, `case_payment_confirmed`) through the building
   permit as-is (129 steps), timed around each call; automatic steps (which render PDFs) run between
-  the timed calls and are counted apart;
+  the timed calls and are counted apart. A transition locks the case row and reads its positions,
+  writes the position rows that changed, appends the event and moves the case's head: on SQLite
+  BEGIN IMMEDIATE, one SELECT, one UPDATE of the position, the event INSERT, the case UPDATE,
+  COMMIT; on PostgreSQL the positions are a second SELECT after the lock, and these statements
+  are prepared once per connection (settings.DB_PREPARE);
 - ratio = transitions/s ÷ baseline (target ≥ 0.5);
+- statements per transition (median, counted on an extra case after the timed walks) and per
+  baseline transaction, BEGIN and COMMIT included;
 - submissions/s (`case_submit`) and status look-ups/s (`case_public_status`).
 """
 
@@ -20,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -27,7 +41,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.test.utils import override_settings
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 BENCH_SERVICE = "building-permit"
@@ -42,6 +56,9 @@ class EngineFigures:
     ratio: float
     submissions_per_s: float
     status_lookups_per_s: float
+    statements_per_transition: float
+    baseline_statements: int
+    durability: str
     cases: int
     transitions: int
     automatic_steps: int
@@ -88,7 +105,8 @@ def _measure(*, cases: int, baseline_transactions: int, lookups: int, out) -> En
     from pishkhan.cases.selectors import case_public_status
 
     world = _seed()
-    out(f"database: {connection.vendor}; {world.steps} work steps in {BENCH_SERVICE} v1")
+    durability = _durability()
+    out(f"database: {connection.vendor} ({durability}); {world.steps} work steps in {BENCH_SERVICE} v1")
 
     submitted, submit_seconds = [], 0.0
     for _ in range(cases):
@@ -112,10 +130,18 @@ def _measure(*, cases: int, baseline_transactions: int, lookups: int, out) -> En
             transitions, automatic, seconds = transitions + moved, automatic + ran, seconds + spent
     baseline = baseline_done / baseline_seconds
     rate = transitions / seconds
-    out(f"baseline: {baseline:,.0f} transactions/s (insert one event + update one case, raw SQL)")
+    out(
+        f"baseline: {baseline:,.0f} transactions/s (each: BEGIN, INSERT one event row, UPDATE one "
+        "case row, COMMIT; plain SQL through Django's cursor)"
+    )
     out(
         f"engine: {rate:,.0f} transitions/s ({transitions} transitions over {cases} cases; "
         f"{automatic} automatic steps run apart)"
+    )
+    engine_statements, baseline_statements = _statements(world, baseline_case)
+    out(
+        f"statements: {engine_statements:g} per transition (median), {baseline_statements} per baseline "
+        "transaction (BEGIN and COMMIT included)"
     )
 
     codes = [(c.tracking_code, world.citizen.national_id) for c in submitted]
@@ -132,6 +158,9 @@ def _measure(*, cases: int, baseline_transactions: int, lookups: int, out) -> En
         ratio=rate / baseline,
         submissions_per_s=submissions,
         status_lookups_per_s=lookup_rate,
+        statements_per_transition=engine_statements,
+        baseline_statements=baseline_statements,
+        durability=durability,
         cases=cases,
         transitions=transitions,
         automatic_steps=automatic,
@@ -205,6 +234,62 @@ def _baseline(world: _World, case, *, transactions: int, first_seq: int) -> floa
                 [seq + i, "f" * 64, case.pk],
             )
     return time.perf_counter() - started
+
+
+def _durability() -> str:
+    """The settings that decide what a commit costs, as the database reports them."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA journal_mode")
+            journal = cursor.fetchone()[0]
+            cursor.execute("PRAGMA synchronous")
+            level = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(cursor.fetchone()[0], "?")
+            return f"journal_mode={journal}, synchronous={level}"
+        if connection.vendor == "postgresql":
+            settings_in_force = []
+            for name in ("fsync", "synchronous_commit", "full_page_writes"):
+                cursor.execute(f"SHOW {name}")
+                settings_in_force.append(f"{name}={cursor.fetchone()[0]}")
+            return ", ".join(settings_in_force)
+    return "as configured"
+
+
+def _statements(world: _World, baseline_case, *, sample: int = 40) -> tuple[float, int]:
+    """Statements per transition (median over up to `sample` transitions of a fresh case) and per
+    baseline transaction, counted by Django's query log, outside the timed part."""
+    from pishkhan.cases import services
+
+    counts = []
+    real = {name: getattr(services, name) for name in ("case_advance", "case_payment_confirmed")}
+
+    def counted(function):
+        def call(**kwargs):
+            with CaptureQueriesContext(connection) as queries:
+                result = function(**kwargs)
+            counts.append(len(queries.captured_queries))
+            if len(counts) >= sample:
+                raise _Enough
+            return result
+
+        return call
+
+    case = _submit(world)
+    try:
+        for name, function in real.items():
+            setattr(services, name, counted(function))
+        _walk(case, world)
+    except _Enough:
+        pass
+    finally:
+        for name, function in real.items():
+            setattr(services, name, function)
+    with CaptureQueriesContext(connection) as queries:
+        _baseline(world, baseline_case, transactions=1, first_seq=10**6)
+    return statistics.median(counts), len(queries.captured_queries)
+
+
+class _Enough(Exception):
+    pass
 
 
 def _submit(world: _World):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from contextlib import nullcontext
 
 from django.db import transaction
 from django.utils.translation import gettext
@@ -22,6 +23,7 @@ from django.utils.translation import gettext
 from pishkhan.core.hashchain import ChainProblem, canonical_json, chain_hash, verify_chain
 
 from .models import Case, CaseEvent
+from .store import act_cursor, case_head_update, event_insert
 
 VERIFY_CHUNK_ROWS = 2000
 
@@ -42,14 +44,18 @@ def event_append(
     reason: str = "",
     data: dict | None = None,
     case_fields: tuple[str, ...] | list[str] = (),
+    cursor=None,
 ) -> CaseEvent:
     """Append one event to `case`'s log and move the case's head to it; return the event.
 
-    The caller must hold the case row's lock (`Case.objects.select_for_update()`) inside the
-    transaction it appends in, and pass that locked instance: the next sequence number and the
+    The caller must hold the case row's lock (cases.store.case_lock, or
+    `Case.objects.select_for_update()`) inside the transaction it appends in, and pass that locked
+    instance: the next sequence number and the
     previous hash are read from it, and two writers without the lock would fork the chain (the
     unique (case, seq) constraint then refuses the second with an IntegrityError rather than let
     it happen). The instance's `event_seq` and `event_hash` are updated as well as the row.
+    `cursor`: the act's (cases.store.act_cursor), when the caller has one; inside its batch() the
+    event's pk is set, and a refusal raised, when the batch ends.
 
     `district` defaults to the case's; `actor` None means the system (automatic steps, the
     sweep); an anonymous user counts as None. `data` must be JSON-able (datetimes become ISO text);
@@ -77,13 +83,22 @@ def event_append(
     )
     event.hash = chain_hash(event.prev_hash, case_event_payload(event))
     # savepoint=False: inside the caller's transaction (the usual case) no savepoint is needed —
-    # a failure rolls the whole operation back anyway.
-    with transaction.atomic(savepoint=False):
-        event.save(force_insert=True)
-        changes = {field: getattr(case, field) for field in case_fields}
-        Case.objects.filter(pk=case.pk).update(event_seq=event.seq, event_hash=event.hash, **changes)
-    case.event_seq, case.event_hash = event.seq, event.hash
+    # a failure rolls the whole operation back anyway. The two statements the ORM would run,
+    # without building them anew for every event (cases.store).
+    with transaction.atomic(savepoint=False), _act(cursor) as sql:
+        event_insert(sql, event)
+        head = (case.event_seq, case.event_hash)
+        case.event_seq, case.event_hash = event.seq, event.hash
+        try:
+            case_head_update(sql, case=case, fields=("event_seq", "event_hash", *case_fields))
+        except BaseException:
+            case.event_seq, case.event_hash = head
+            raise
     return event
+
+
+def _act(cursor):
+    return nullcontext(cursor) if cursor is not None else act_cursor()
 
 
 def case_event_payload(event: CaseEvent) -> dict:

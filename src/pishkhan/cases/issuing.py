@@ -8,6 +8,7 @@ verification page.
     issued_check_code(issued) -> str                            e.g. "K7QW-3MZD"
     issued_verify_url(issued) -> str
     issued_compare(*, issued, upload) -> bool
+    issued_draft(case, *, output_id) -> dict | None            what it would say, before issuing
 
 The PDF is rendered by WeasyPrint from the templates in `cases/templates/cases/pdf/`, in Persian
 with Vazirmatn from our own static folder; the renderer is given a URL fetcher that serves that
@@ -43,7 +44,7 @@ from pishkhan.core.text import to_ascii_digits, to_persian_digits
 
 from .errors import CaseError
 from .files import CHUNK_BYTES, DocumentRejected, checked_from_bytes, file_store
-from .models import Case, IssuedDocument
+from .models import Case, IssuedDocument, StoredFile
 from .selectors import case_definition
 
 STATIC_DIR = (Path(__file__).resolve().parent.parent / "static").resolve()
@@ -154,7 +155,7 @@ def issued_verify_url(issued: IssuedDocument) -> str:
 def issued_compare(*, issued: IssuedDocument, upload) -> bool:
     """Whether `upload` is byte for byte the PDF the city issued. Reads at most one byte more than
     the issued file in chunks (a longer file cannot be the same). Raises DocumentRejected `empty`."""
-    limit = issued.file.size
+    limit = issued_file_ensure(issued).size
     digest = hashlib.sha256()
     size = 0
     while size <= limit:
@@ -166,6 +167,42 @@ def issued_compare(*, issued: IssuedDocument, upload) -> bool:
     if size == 0:
         raise DocumentRejected("empty", _("The file is empty."))
     return size == limit and hmac.compare_digest(digest.hexdigest(), issued.file.sha256)
+
+
+def issued_file_ensure(issued: IssuedDocument) -> StoredFile:
+    """The issued document's PDF, rendering and storing it first when the document was registered
+    without one (in bulk, by the simulator or an import): under the case's lock, once — a second
+    caller finds it rendered. The PDF shows the number, dates and facts registered at issue."""
+    if issued.file_id is not None:
+        return issued.file
+    with transaction.atomic():
+        locked = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("district", "service", "applicant")
+            .get(pk=issued.case_id)
+        )
+        current = IssuedDocument.objects.select_related("file").get(pk=issued.pk)
+        if current.file_id is None:
+            definition = case_definition(locked)
+            output = next((o for o in definition.outputs if o.id == current.output_id), None)
+            if output is None:
+                raise CaseError(
+                    "unknown_output",
+                    _("The process of this case has no output called “%(output)s”.")
+                    % {"output": current.output_id},
+                )
+            with translation.override("fa"):
+                html = render_to_string(
+                    _template_names(output),
+                    issued_pdf_context(case=locked, definition=definition, output=output, issued=current),
+                )
+            with checked_from_bytes(
+                content=pdf_render(html), format="pdf", name=f"{current.number}.pdf"
+            ) as checked:
+                current.file = file_store(checked=checked)
+            IssuedDocument.objects.filter(pk=current.pk, file__isnull=True).update(file=current.file)
+    issued.file = current.file
+    return issued.file
 
 
 # --- Issuing ----------------------------------------------------------------------------------
@@ -253,6 +290,31 @@ def issued_pdf_context(*, case: Case, definition: Definition, output: Output, is
         "verify_url": issued_verify_url(issued),
         "qr_data_uri": _qr_data_uri(issued_verify_url(issued)),
         "check_code": issued_check_code(issued),
+    }
+
+
+def issued_draft(case: Case, *, output_id: str) -> dict | None:
+    """What the document of output `output_id` would say if it were issued now, for the signatory
+    who signs before it is: {"output", "kind", "kind_label", "title" (Persian, as printed),
+    "title_en", "service_title", "district_name", "valid_days", "particulars": [(label, value)]}
+    — the particulars exactly as the PDF prints them (Persian; no national IDs or mobiles). None
+    when the case's definition has no such output. Renders nothing and writes nothing."""
+    definition = case_definition(case)
+    output = next((o for o in definition.outputs if o.id == output_id), None)
+    if output is None:
+        return None
+    with translation.override("fa"):  # the document is printed in Persian, whatever the page's language
+        particulars = _particulars(definition, case.answers or {})
+    return {
+        "output": output.id,
+        "kind": output.kind,
+        "kind_label": str(KIND_LABELS.get(output.kind, KIND_LABELS["certificate"])),
+        "title": output.title.fa,
+        "title_en": output.title.en,
+        "service_title": definition.title.fa,
+        "district_name": case.district.name_fa,
+        "valid_days": output.valid_days,
+        "particulars": particulars,
     }
 
 

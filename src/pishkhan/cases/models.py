@@ -322,7 +322,17 @@ class IssuedDocument(models.Model):
         unique=True,
         help_text=_("Random, in the QR code's URL; not guessable from the number."),
     )
-    file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="+")
+    file = models.ForeignKey(
+        StoredFile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "The PDF. Empty until first asked for when the document was registered in bulk (a "
+            "simulated or imported history): it is rendered then, once."
+        ),
+    )
     title_fa = models.CharField(max_length=200)
     title_en = models.CharField(max_length=200, blank=True)
     issued_at = models.DateTimeField(_("issued at"))

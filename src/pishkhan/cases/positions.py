@@ -45,12 +45,29 @@ END_STATUS = {
 
 
 SETTLED_FIELDS = ("status", "closed_at", "due_at", "suspended_since", "suspended_days")
+# The role of an e-service office's desk: its steps are the intake check of a filing. For a case an
+# office files, the operator did that check at the counter (cases.services.case_submit).
+OFFICE_ROLE = "eservice_office"
+
+
+def office_intake_steps(move: Move) -> list[str]:
+    """The steps a just-filed case waits at in the office role's queue, in step order: what an
+    office's operator completes (approve) as they file."""
+    return sorted(
+        step_id
+        for step_id, position in move.positions.items()
+        if position.role == OFFICE_ROLE and position.state == PositionState.QUEUED
+    )
 
 
 class Move:
     """One change to a case, in the making: the positions it opens and closes, whether it ends
     the case, and the automatic steps to run once the transaction commits. `case` must be the
-    locked row."""
+    locked row.
+
+    `persist=False` keeps everything in memory — no query, no write — for the simulator, which
+    plays cases through these same rules and writes its rows in bulk afterwards (pass the case's
+    open positions; `documents_after` of a correction request is then 0)."""
 
     def __init__(
         self,
@@ -60,8 +77,10 @@ class Move:
         calendar: WorkingCalendar,
         now: dt.datetime,
         positions: list[Position] | None = None,
+        persist: bool = True,
     ):
         self.case = case
+        self.persist = persist
         self.definition = definition
         self.calendar = calendar
         self.now = now
@@ -144,7 +163,9 @@ class Move:
             position = self._open(step, state=PositionState.WITH_CITIZEN, branch_of=position.branch_of)
             self.entered.append(target)
         due_at = self.calendar.deadline_for(started_at=self.now, working_days=request["due_days"])
-        uploaded_before = CaseDocument.objects.filter(case=self.case).aggregate(n=Max("pk"))["n"] or 0
+        uploaded_before = 0
+        if self.persist:
+            uploaded_before = CaseDocument.objects.filter(case=self.case).aggregate(n=Max("pk"))["n"] or 0
         position.state = PositionState.WITH_CITIZEN
         position.assignee = None
         position.started_at = None
@@ -157,14 +178,18 @@ class Move:
             # Documents uploaded after the return have larger ids: those answer the request.
             "documents_after": uploaded_before,
         }
-        position.save()
+        self._save(position)
         return position
 
     def back_to_queue(self, position: Position) -> None:
-        """The applicant answered: the step waits in its role's queue again, with a fresh step
-        deadline from now."""
+        """The applicant answered: the step waits in its role's queue again (the applicant's own
+        steps wait with the applicant), with a fresh step deadline from now."""
         step = self._step(position.step_id)
-        position.state = PositionState.QUEUED
+        # A citizen's own step (payment, work on site) that was sent back goes back to the
+        # applicant, not to a staff queue nobody holds.
+        position.state = (
+            PositionState.WITH_CITIZEN if step.kind in ("payment", "citizen") else PositionState.QUEUED
+        )
         position.request = {}
         position.assignee = None
         position.assigned_at = self.now
@@ -172,7 +197,7 @@ class Move:
         position.due_at = step_due_at(step=step, assigned_at=self.now, calendar=self.calendar)
         position.alert = ""
         position.escalated_at = None
-        position.save()
+        self._save(position)
 
     def close(self, *, result: str, end_step: str = "") -> None:
         """Close the case with `result` (approved, rejected, withdrawn): every position goes."""
@@ -185,7 +210,8 @@ class Move:
         """Delete the rows of the steps left, set the case's status, clock and deadline from its
         positions; return the fields set, for event_append(case_fields=…) to save."""
         if self._spare:
-            Position.objects.filter(pk__in=[p.pk for p in self._spare]).delete()
+            if self.persist:
+                Position.objects.filter(pk__in=[p.pk for p in self._spare]).delete()
             self._spare.clear()
         case = self.case
         if self.ended is not None:
@@ -247,15 +273,20 @@ class Move:
             self._spare[-1] if self._spare else None
         )
         if spare is None:
-            position = Position.objects.create(**fields)
+            position = Position(**fields)
+            self._save(position, force_insert=True)
         else:
             self._spare.remove(spare)
             for name, value in fields.items():
                 setattr(spare, name, value)
-            spare.save()
+            self._save(spare)
             position = spare
         self.positions[step.id] = position
         return position
+
+    def _save(self, position: Position, **options) -> None:
+        if self.persist:
+            position.save(**options)
 
     def _arrive(self, join: Step) -> None:
         position = self.positions.get(join.id)
@@ -265,7 +296,7 @@ class Move:
         fork = self.definition.step(join.join_of)
         needed = len(fork.branches) if fork is not None else 1
         if position.arrivals < needed:
-            position.save(update_fields=["arrivals"])
+            self._save(position, update_fields=["arrivals"])
             return
         self.leave(position)
         self.enter(join.next, branch_of=position.branch_of)

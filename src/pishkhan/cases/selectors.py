@@ -5,6 +5,7 @@ through these functions; `cases_for` is the one ownership rule (docs/case-engine
     cases_for(user) -> QuerySet[Case]
     case_by_tracking_code(code) -> Case | None
     case_definition(case) -> Definition
+    case_definition_of(case, *, body_hash, status, patch) -> Definition
     case_payment_due(case, *, step_id) -> int
     queue_for(user, *, district=None, role=None, alert=None) -> QuerySet[Position]
     workload(*, district=None, now=None) -> dict
@@ -164,9 +165,17 @@ def case_definition(case: Case) -> Definition:
     when it has one. Shared between calls: read it, never change it."""
     body_hash, status = ProcessVersion.objects.values_list("body_hash", "status").get(pk=case.version_id)
     patch = None
-    patch_key = ""
     if case.variant_id:
         patch = DistrictVariant.objects.values_list("patch", flat=True).get(pk=case.variant_id)
+    return case_definition_of(case, body_hash=body_hash, status=status, patch=patch)
+
+
+def case_definition_of(case: Case, *, body_hash: str, status: str, patch) -> Definition:
+    """case_definition, for a caller that read the version's `body_hash` and `status` and the
+    variant's `patch` (None without a variant) itself — the engine does, in the statement that
+    locks the case."""
+    patch_key = ""
+    if case.variant_id:
         patch_key = hashlib.sha256(canonical_json(patch)).hexdigest()
     key = (case.version_id, body_hash, status, case.variant_id, patch_key)
     definition = _DEFINITIONS.get(key)

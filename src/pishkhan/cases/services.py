@@ -2,7 +2,9 @@
 
     case_submit(*, service, applicant, filed_by, answers, channel, district=None, office=None,
                 idempotency_key=None, now=None) -> Case
-    case_advance(*, case, step_id, outcome, actor, reason="", request=None, now=None) -> CaseEvent
+    case_advance(*, case, step_id, outcome, actor, reason="", request=None, evidence=None,
+                 now=None) -> CaseEvent
+    case_office_intake(*, case, operator, now=None) -> list[CaseEvent]
     case_answer(*, case, actor, message="", now=None) -> CaseEvent
     case_claim(*, position, actor, now=None) -> CaseEvent
     case_release(*, position, actor, now=None) -> CaseEvent
@@ -46,8 +48,9 @@ from .answers import answers_validate
 from .errors import CaseError
 from .events import event_append
 from .models import Case, CaseDocument, CaseEvent, CaseStatus, Channel, Position, PositionState, SubmissionKey
-from .positions import Move
-from .selectors import MANAGER_ROLE, answers_scope, case_definition, fees_for_step
+from .positions import OFFICE_ROLE, Move
+from .selectors import MANAGER_ROLE, answers_scope, case_definition, case_definition_of, fees_for_step
+from .store import LockedRow, act_cursor, case_lock, positions_write
 from .tracking import tracking_code_new
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "case_advance",
     "case_answer",
     "case_claim",
+    "case_office_intake",
     "case_payment_confirmed",
     "case_reassign",
     "case_release",
@@ -101,7 +105,8 @@ def case_submit(
     with that district's variant. Answers are validated (CaseError `invalid_answers` with
     `field_errors`). The case gets a fresh tracking code, its deadline, event `submitted` (with
     the gateways passed and steps entered in its data) and its first positions; the applicant is
-    notified in the same transaction.
+    notified in the same transaction. An office's operator then confirms the intake check
+    (case_office_intake) once the documents are attached.
 
     idempotency_key: the Idempotency-Key header or an HTML form's one-time token. The same key
     from the same `filed_by` with the same request gives back the case it made (no new event);
@@ -202,6 +207,19 @@ def case_submit(
     return case
 
 
+def case_office_intake(*, case: Case, operator, now: dt.datetime | None = None) -> list[CaseEvent]:
+    """The filing office's operator confirms the file they checked at the counter (its documents
+    attached): every step of `case` queued for the office role (`eservice_office`: file_request,
+    file_case …) is completed with `approve` by them, through case_advance — one `completed`
+    event each. Returns the events; none when no such step is open (a form sent twice)."""
+    now = now or timezone.now()
+    waiting = Position.objects.filter(case=case, role=OFFICE_ROLE, state=PositionState.QUEUED)
+    return [
+        case_advance(case=case, step_id=step_id, outcome="approve", actor=operator, now=now)
+        for step_id in sorted(waiting.values_list("step_id", flat=True))
+    ]
+
+
 # --- moving a step ----------------------------------------------------------------------------
 
 
@@ -213,6 +231,7 @@ def case_advance(
     actor,
     reason: str = "",
     request: dict | None = None,
+    evidence: dict | None = None,
     now: dt.datetime | None = None,
 ) -> CaseEvent:
     """Complete the open step `step_id` of `case` with `outcome`, as `actor`; return the event.
@@ -229,20 +248,34 @@ def case_advance(
     the return's target step waits with the applicant holding the request, and the case's clock
     stops. Event `completed` (or `returned`) with the outcome, actor, the step's role, the
     actor's office (operators), the step's assigned and started times and the reason; `ended`
-    follows when the case reached an end.
+    follows when the case reached an end. `evidence` (JSON-able, e.g. an inspection's location
+    and findings, a signature's digest) is kept as the event's data["evidence"].
 
     Refused: a step this case does not define (404 `unknown_step`); one not open now — done by
     someone else meanwhile, or a stale page (409 `stale`); a closed case (409 `closed`)."""
     now = now or timezone.now()
     _require_user(actor)
-    with transaction.atomic():
-        locked = _lock(case)
+    with transaction.atomic(), act_cursor() as cursor:
+        row = _lock_row(case, cursor=cursor, actor=actor)
+        locked = row.case
         _require_open(locked)
-        definition = case_definition(locked)
+        definition, calendar = _definition_and_calendar(row)
         step = _work_step(definition, step_id)
-        move = Move(case=locked, definition=definition, calendar=working_calendar(), now=now)
+        # The move runs in memory and its rows are written at once after it (cases.store); a
+        # return writes its own, since it notes the documents uploaded so far.
+        in_memory = outcome != "return"
+        move = Move(
+            case=locked,
+            definition=definition,
+            calendar=calendar,
+            now=now,
+            positions=row.positions,
+            persist=not in_memory,
+        )
         position = _open_position(move, step_id)
-        _require_may_act(actor, position=position, step=step, case=locked)
+        _require_may_act(
+            actor, position=position, step=step, case=locked, bound=position.role in row.bound_roles
+        )
         route = _route(step, outcome, definition=definition, answers=locked.answers)
         reason = (reason or "").strip()
         if outcome == "reject" and not reason:
@@ -250,7 +283,7 @@ def case_advance(
                 "reason_required", _("Give the reason for rejecting the request; the applicant reads it.")
             )
         assigned_at, started_at = position.assigned_at, position.started_at or now
-        data = {}
+        data = {"evidence": evidence} if evidence else {}
         if outcome == "return":
             cleaned_request = _clean_request(request, definition)
             move.return_to_applicant(position, target=route.to, request=cleaned_request)
@@ -261,21 +294,27 @@ def case_advance(
             move.follow(position, route)
             activity = "completed"
         settled = move.settle()
-        event = event_append(
-            case=locked,
-            case_fields=settled,
-            activity=activity,
-            step_id=step_id,
-            outcome=outcome,
-            actor=actor,
-            actor_role=step.role,
-            office=_office_of(actor),
-            assigned_at=assigned_at,
-            started_at=started_at,
-            completed_at=now,
-            reason=reason,
-            data={**data, **move.data()},
-        )
+        office = _office_of(actor)  # a query of its own, so before the batch
+        # The rows and the event in one round trip where the database allows (cases.store).
+        with cursor.batch():
+            if in_memory:
+                positions_write(cursor, before=row.before, positions=move.positions.values())
+            event = event_append(
+                case=locked,
+                case_fields=row.case_changed(settled),
+                activity=activity,
+                step_id=step_id,
+                outcome=outcome,
+                actor=actor,
+                actor_role=step.role,
+                office=office,
+                assigned_at=assigned_at,
+                started_at=started_at,
+                completed_at=now,
+                reason=reason,
+                data={**data, **move.data()},
+                cursor=cursor,
+            )
         _notify(locked, event)
         _close_if_ended(move)
         move.schedule_automatic()
@@ -497,14 +536,22 @@ def case_payment_confirmed(
         raise CaseError("invalid_reference", _("The payment has no valid reference number."))
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise CaseError("amount_mismatch", _("The amount paid must be a whole number of Rials."))
-    with transaction.atomic():
-        locked = _lock(case)
+    with transaction.atomic(), act_cursor() as cursor:
+        row = _lock_row(case, cursor=cursor)
+        locked = row.case
         _require_open(locked)
-        definition = case_definition(locked)
+        definition, calendar = _definition_and_calendar(row)
         step = _work_step(definition, step_id)
         if step.kind != "payment":
             raise CaseError("not_payment", _("Step “%(step)s” takes no payment.") % {"step": step_id})
-        move = Move(case=locked, definition=definition, calendar=working_calendar(), now=now)
+        move = Move(
+            case=locked,
+            definition=definition,
+            calendar=calendar,
+            now=now,
+            positions=row.positions,
+            persist=False,
+        )
         position = _open_position(move, step_id)
         if position.state != PositionState.WITH_CITIZEN:
             raise _stale()
@@ -532,18 +579,21 @@ def case_payment_confirmed(
         route = _route(step, "done", definition=definition, answers=locked.answers)
         move.follow(position, route)
         settled = move.settle()
-        event = event_append(
-            case=locked,
-            case_fields=settled,
-            activity="paid",
-            step_id=step_id,
-            outcome="done",
-            actor_role=step.role,
-            assigned_at=position.assigned_at,
-            started_at=position.assigned_at,
-            completed_at=now,
-            data={"amount": amount, "reference": reference, **move.data()},
-        )
+        with cursor.batch():
+            positions_write(cursor, before=row.before, positions=move.positions.values())
+            event = event_append(
+                case=locked,
+                case_fields=row.case_changed(settled),
+                activity="paid",
+                step_id=step_id,
+                outcome="done",
+                actor_role=step.role,
+                assigned_at=position.assigned_at,
+                started_at=position.assigned_at,
+                completed_at=now,
+                data={"amount": amount, "reference": reference, **move.data()},
+                cursor=cursor,
+            )
         _close_if_ended(move)
         move.schedule_automatic()
     _sync(case, locked)
@@ -655,10 +705,25 @@ def _lang() -> str:
 
 
 def _lock(case: Case) -> Case:
-    locked = Case.objects.select_for_update().filter(pk=getattr(case, "pk", None)).first()
-    if locked is None:
+    with act_cursor() as cursor:
+        return _lock_row(case, cursor=cursor, positions=False).case
+
+
+def _lock_row(case: Case, *, cursor, positions: bool = True, actor=None) -> LockedRow:
+    """Lock the case row, then read its positions (cases.store.case_lock), with what identifies
+    its definition and the calendar's closures token, and the roles `actor` holds among the
+    positions."""
+    row = case_lock(cursor, case_id=getattr(case, "pk", None), positions=positions, user=actor)
+    if row is None:
         raise CaseError("not_found", _("There is no such case."), 404)
-    return locked
+    return row
+
+
+def _definition_and_calendar(row: LockedRow):
+    definition = case_definition_of(
+        row.case, body_hash=row.body_hash, status=row.version_status, patch=row.patch
+    )
+    return definition, working_calendar(closures_token=row.calendar_token)
 
 
 def _lock_position(position: Position) -> tuple[Case, Position]:
@@ -747,7 +812,9 @@ def _acts_for_applicant(user, case: Case) -> bool:
     return office is not None and office.pk == case.office_id
 
 
-def _require_may_act(actor, *, position: Position, step: Step, case: Case) -> None:
+def _require_may_act(actor, *, position: Position, step: Step, case: Case, bound: bool | None = None) -> None:
+    # bound: whether `actor` holds the position's role there, when the caller read it already
+    # (cases.store.case_lock); None asks the database.
     if position.state == PositionState.WITH_CITIZEN:
         if position.request:
             raise CaseError("with_citizen", _("This step waits for the applicant's correction."), 409)
@@ -766,8 +833,18 @@ def _require_may_act(actor, *, position: Position, step: Step, case: Case) -> No
         raise _claimed_by_other()
     if position.assignee_id == actor.pk:
         return
-    if not _bound(actor, role=position.role, district_id=case.district_id):
+    if bound is None:
+        bound = _bound(actor, role=position.role, district_id=case.district_id)
+    if not bound and not _filing_office_acts(actor, position=position, case=case):
         raise _not_your_role()
+
+
+def _filing_office_acts(actor, *, position: Position, case: Case) -> bool:
+    # The office role's steps of a case an office filed are that office's own work.
+    if position.role != OFFICE_ROLE or case.office_id is None:
+        return False
+    office = _office_of(actor)
+    return office is not None and office.pk == case.office_id
 
 
 def _route(step: Step, outcome: str, *, definition: Definition, answers: dict) -> Outcome:
@@ -782,10 +859,12 @@ def _route(step: Step, outcome: str, *, definition: Definition, answers: dict) -
             400,
             {"outcome": allowed},
         )
-    scope = answers_scope(definition, answers)
+    scope = None  # built once a condition needs it: most outcomes have none
     for candidate in candidates:
         if not candidate.when:
             return candidate
+        if scope is None:
+            scope = answers_scope(definition, answers)
         try:
             if expression_evaluate(candidate.when, scope) is True:
                 return candidate

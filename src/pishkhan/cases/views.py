@@ -35,6 +35,7 @@ from .issuing import (
     issued_by_verification_code,
     issued_check_code,
     issued_compare,
+    issued_file_ensure,
     issued_find,
     issued_status,
 )
@@ -101,7 +102,7 @@ def issued_download(request, tracking_code: str, number: str):
     issued = IssuedDocument.objects.select_related("file").filter(case=case, number=number).first()
     if issued is None:
         raise Http404
-    return _stream(request, issued.file, f"{issued.number}.pdf")
+    return _stream(request, issued_file_ensure(issued), f"{issued.number}.pdf")
 
 
 def _allowed(request, purpose: str) -> bool:
@@ -121,6 +122,8 @@ def issued_verify(request, code: str):
     issued = issued_by_verification_code(code)
     if issued is None:
         return render(request, "cases/verify_unknown.html", status=404)
+    # Documents registered in bulk get their PDF now (once); only a real code gets this far.
+    issued_file_ensure(issued)
     comparison = None
     error = ""
     status = 200

@@ -204,7 +204,15 @@ class Definition:
     outputs: list[Output] = field(default_factory=list)
 
     def step(self, step_id: str) -> Step | None:
-        return next((s for s in self.steps if s.id == step_id), None)
+        # The engine asks this on every move; an index beats a scan of 130 steps. It is rebuilt
+        # when the list of steps is replaced or changes length (editors build new definitions).
+        index = self.__dict__.get("_step_index")
+        if index is None or index[0] is not self.steps or index[1] != len(self.steps):
+            table: dict[str, Step] = {}
+            for s in self.steps:
+                table.setdefault(s.id, s)
+            index = self.__dict__["_step_index"] = (self.steps, len(self.steps), table)
+        return index[2].get(step_id)
 
     @property
     def work_steps(self) -> list[Step]:

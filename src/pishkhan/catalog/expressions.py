@@ -272,6 +272,12 @@ def expression_names(source: str) -> set[str]:
     return {chain[0] for chain in expression_references(source)}
 
 
+@lru_cache(maxsize=1024)
+def _names_read(source: str) -> tuple[str, ...]:
+    # expression_names walks the syntax tree; an engine routing on a condition asks on every act.
+    return tuple(sorted(expression_names(source)))
+
+
 # -- evaluating ------------------------------------------------------------------------------------
 
 
@@ -462,7 +468,7 @@ def _evaluate(source: str, values: dict) -> Any:
     budget = _Budget()
     context = {
         name: _to_cel(values[name], name=name, budget=budget)
-        for name in sorted(expression_names(source))
+        for name in _names_read(source)
         if name in values
     }
     meter = _Meter(MAX_EVALUATION_STEPS)

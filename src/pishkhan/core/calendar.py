@@ -64,10 +64,19 @@ def parse_weekend(days: Iterable[str | int]) -> frozenset[int]:
 
 def weekend_from_settings() -> frozenset[int]:
     """The weekend configured in `settings.WORKING_WEEKEND` (env PISHKHAN_WEEKEND, default fri)."""
+    configured = settings.WORKING_WEEKEND
+    if isinstance(configured, list | set):
+        configured = tuple(configured)  # the cache below needs a key it can hash
     try:
-        return parse_weekend(settings.WORKING_WEEKEND)
+        return _parsed_weekend(configured)
     except ValueError as error:
         raise ImproperlyConfigured(f"PISHKHAN_WEEKEND / WORKING_WEEKEND: {error}") from error
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_weekend(days) -> frozenset[int]:
+    # Every calendar asks; the setting hardly ever changes (tests change it).
+    return parse_weekend(days)
 
 
 @functools.lru_cache(maxsize=64)
@@ -110,8 +119,12 @@ class WorkingCalendar:
     - `closures`: {date: reason}; default: the `core.Closure` table, read on first use in one
       query (from 1 January of the first year asked about onward; asking about an earlier day
       reads again from that year). Build a calendar per unit of work: closures added after the
-      first read are not seen by an existing calendar.
+      first read are not seen by an existing calendar (`working_calendar(closures_token=…)` gives
+      one that is shared for as long as the closures stay as they are).
     - `holiday_provider`: a callable `year -> {date: name}`; default `iran_holidays`.
+
+    A calendar remembers which days it found to be working days and the days `add_working_days`
+    worked out, so counting the same lead time again costs a dictionary look-up.
     """
 
     def __init__(
@@ -124,29 +137,40 @@ class WorkingCalendar:
         self.weekend = weekend_from_settings() if weekend is None else parse_weekend(weekend)
         self._holidays = holiday_provider or iran_holidays
         self._fixed_closures = dict(closures) if closures is not None else None
-        self._db_closures: dict[dt.date, str] = {}
-        self._db_closures_from: dt.date | None = None
+        # (first day read, {date: reason}) once read: one attribute, replaced whole, so a calendar
+        # shared between threads never pairs one read's range with another read's rows.
+        self._db_closures: tuple[dt.date, dict[dt.date, str]] | None = None
+        # The answers so far: a sweep or a simulation asks about the same days again and again.
+        self._working: dict[dt.date, bool] = {}
+        self._added: dict[tuple[dt.date, int], dt.date] = {}
 
     def _closure_reason(self, day: dt.date) -> str | None:
         if self._fixed_closures is not None:
             return self._fixed_closures.get(day)
-        if self._db_closures_from is None or day < self._db_closures_from:
+        read = self._db_closures
+        if read is None or day < read[0]:
             since = dt.date(day.year, 1, 1)
-            self._db_closures = dict(closures_between(since, None).values_list("date", "reason"))
-            self._db_closures_from = since
-        return self._db_closures.get(day)
+            read = (since, dict(closures_between(since, None).values_list("date", "reason")))
+            if self._db_closures is not None:
+                # A second read may see closures the first did not: forget what the first decided.
+                self._working, self._added = {}, {}
+            self._db_closures = read
+        return read[1].get(day)
 
     def _holiday_name(self, day: dt.date) -> str | None:
         return self._holidays(day.year).get(day)
 
     def is_working_day(self, day: dt.date) -> bool:
         """True unless `day` is a weekend day, a public holiday or a closure."""
-        _require_day(day)
-        return (
-            day.weekday() not in self.weekend
-            and self._holiday_name(day) is None
-            and self._closure_reason(day) is None
-        )
+        known = self._working.get(day)
+        if known is None:
+            _require_day(day)
+            known = self._working[day] = (
+                day.weekday() not in self.weekend
+                and self._holiday_name(day) is None
+                and self._closure_reason(day) is None
+            )
+        return known
 
     def why_closed(self, day: dt.date) -> str | None:
         """None for a working day; otherwise why offices are closed, in the active language.
@@ -169,11 +193,16 @@ class WorkingCalendar:
         _require_day(start)
         if n < 0:
             raise ValueError(f"cannot add a negative number of working days ({n})")
+        found = self._added.get((start, n))
+        if found is not None:
+            return found
         day = start
         if n == 0:
-            return day if self.is_working_day(day) else self._next_working_day(day)
-        for _ in range(n):
-            day = self._next_working_day(day)
+            day = day if self.is_working_day(day) else self._next_working_day(day)
+        else:
+            for _ in range(n):
+                day = self._next_working_day(day)
+        self._added[(start, n)] = day
         return day
 
     def _next_working_day(self, day: dt.date) -> dt.date:
@@ -218,10 +247,29 @@ class WorkingCalendar:
         return dt.datetime.combine(last_day, END_OF_WORKING_DAY, tzinfo=TEHRAN).astimezone(dt.UTC)
 
 
-def working_calendar() -> WorkingCalendar:
+# Calendars shared between calls, one per (weekend, closures token); bounded crudely, since a
+# token only changes when someone adds, changes or removes a closure.
+_SHARED: dict[tuple[frozenset[int], str], WorkingCalendar] = {}
+_SHARED_MAX = 64
+
+
+def working_calendar(*, closures_token: str | None = None) -> WorkingCalendar:
     """The calendar the application uses: weekend from settings, Iranian holidays, closures from
-    the database (read once, lazily). Cheap; build one per request or task."""
-    return WorkingCalendar()
+    the database (read once, lazily). Cheap; build one per request or task.
+
+    `closures_token`: core.CalendarVersion's token, read in the caller's transaction (the case
+    engine reads it in the statement that locks the case). The database gives the token a new
+    random value on every write to the closures, so the calendar for one token is shared between
+    calls in this process: its closures are read once, and the working days it counted are kept."""
+    if closures_token is None:
+        return WorkingCalendar()
+    weekend = weekend_from_settings()
+    calendar = _SHARED.get((weekend, closures_token))
+    if calendar is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        calendar = _SHARED[(weekend, closures_token)] = WorkingCalendar(weekend=weekend)
+    return calendar
 
 
 # --- Jalali dates ---------------------------------------------------------------------------

@@ -61,8 +61,20 @@ def canonical_json(payload: dict) -> bytes:
 
 
 def _plain(value):
+    # Exact types first: every event of every case goes through here, and isinstance against a
+    # union of types costs several times a type lookup. Subclasses take the general path below.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        for key in value:
+            if type(key) is not str and not isinstance(key, str):
+                raise TypeError(f"canonical_json needs string keys, got {key!r}")
+        return {key: _plain(item) for key, item in value.items()}
+    if kind is list:
+        return [_plain(item) for item in value]
     # bool before int/float: True is an int in Python, and must stay true in JSON.
-    if value is None or isinstance(value, bool | str | int):
+    if isinstance(value, bool | str | int):
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else value

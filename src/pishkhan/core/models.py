@@ -24,6 +24,24 @@ class Closure(models.Model):
         return f"{self.date} {self.reason}"
 
 
+class CalendarVersion(models.Model):
+    """The single row whose token changes whenever a closure is added, changed or removed — by
+    database triggers on core_closure (migration 0003), so no write can forget it. A calendar keeps
+    the closures it read under the token it read them with (core.calendar.working_calendar), so
+    an act on a case needs no closure query while the closures stay as they were."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(
+        max_length=32, help_text=_("Random; a new one on every change to the closures, never reused.")
+    )
+
+    class Meta:
+        verbose_name = _("calendar version")
+
+    def __str__(self):
+        return self.token
+
+
 class AuditEvent(models.Model):
     """One security-relevant action (sign-in, failed sign-in, role change, export of personal data,
     a staff member reading a national ID). Rows are append-only and hash-chained: each row's hash

@@ -1,6 +1,7 @@
 import json
+from json import dumps
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -13,8 +14,11 @@ class Command(BaseCommand):
         benches = parser.add_subparsers(dest="bench", required=True, metavar="BENCH")
         engine = benches.add_parser(
             "engine",
-            help="Case engine: raw insert+update baseline, transitions/s through the 129-step building permit, "
-            "their ratio, submissions/s and status look-ups/s.",
+            help="Case engine: the baseline (transactions/s of BEGIN, INSERT one event row, UPDATE one case "
+            "row, COMMIT, as plain SQL through Django's cursor, with the same durability as the engine: "
+            "SQLite WAL + synchronous=FULL, PostgreSQL as configured), transitions/s through the 129-step "
+            "building permit, their ratio, statements per transition and per baseline transaction, "
+            "submissions/s and status look-ups/s.",
         )
         engine.add_argument(
             "--cases", type=int, default=5, help="Cases walked through the permit (default 5)."
@@ -24,8 +28,24 @@ class Command(BaseCommand):
         )
         engine.add_argument("--lookups", type=int, default=500, help="Status look-ups (default 500).")
         engine.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
+        simulate = benches.add_parser(
+            "simulate",
+            help="Simulator: event rows/s the database takes through the bulk path (baseline), simulated "
+            "events/s of a whole simulation (play, hash, write), and their ratio.",
+        )
+        simulate.add_argument("--cases", type=int, default=3000, help="Cases simulated (default 3000).")
+        simulate.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Processes to play in (default: one per core, at most 2).",
+        )
+        simulate.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
 
     def handle(self, *args, bench, **options):
+        if bench == "simulate":
+            self.simulate(**options)
+            return
         from pishkhan.bench.engine import bench_engine
 
         quiet = options["json"]
@@ -42,4 +62,20 @@ class Command(BaseCommand):
             f"ratio: {figures.ratio:.2f} of the raw baseline (target ≥ 0.5)\n"
             f"submissions: {figures.submissions_per_s:,.1f}/s\n"
             f"status look-ups: {figures.status_lookups_per_s:,.0f}/s"
+        )
+
+    def simulate(self, *, cases, workers, json: bool, **options):
+        from pishkhan.bench.simulate import bench_simulate
+
+        if not 1 <= cases <= 1_000_000:
+            raise CommandError("--cases must be between 1 and 1,000,000.")
+        figures = bench_simulate(
+            cases=cases, workers=workers, out=(lambda line: None) if json else self.stdout.write
+        )
+        if json:
+            self.stdout.write(dumps(figures.as_dict()))
+            return
+        self.stdout.write(
+            f"ratio: {figures.ratio:.2f} of the baseline's rows/s\n"
+            f"simulated events/s: {figures.simulated_events_per_s:,.0f}"
         )

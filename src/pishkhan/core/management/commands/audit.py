@@ -61,10 +61,12 @@ class Command(BaseCommand):
     def verify(self, *, anchor):
         # Imported here, not at the top: core sits below cases and must not depend on it.
         from pishkhan.cases.events import case_chains_verify
+        from pishkhan.cases.invariants import case_invariants_check
 
         with translation.override("en"):
             report = audit_verify_report(anchor=anchor)
             case_problems = case_chains_verify()
+            case_state_problems = case_invariants_check()
         if report.ok:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -79,6 +81,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("case event logs OK"))
         for problem in case_problems:
             self.stdout.write(self.style.ERROR(f"#{problem.seq} {problem.kind}: {problem.message}"))
+        if not case_state_problems:
+            self.stdout.write(self.style.SUCCESS("cases agree with their logs"))
+        for problem in case_state_problems:
+            self.stdout.write(self.style.ERROR(problem))
         if not report.ok:
             raise CommandError(
                 f"audit log NOT intact: {len(report.problems)} problem(s) in {report.events} events walked",
@@ -86,3 +92,7 @@ class Command(BaseCommand):
             )
         if case_problems:
             raise CommandError(f"case event logs NOT intact: {len(case_problems)} problem(s)", returncode=1)
+        if case_state_problems:
+            raise CommandError(
+                f"cases disagree with their logs: {len(case_state_problems)} problem(s)", returncode=1
+            )

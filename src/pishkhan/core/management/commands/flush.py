@@ -5,14 +5,17 @@ administrator with `pishkhan manage flush`) legitimately empties the audit log t
 flush uses TRUNCATE, which row triggers do not see; SQLite's uses DELETE, which the append-only
 triggers of migration 0002 refuse. So on SQLite the triggers are lifted for the flush and put back
 exactly as they were, in the same transaction, and on every database the audit head restarts at
-#0 so the next event begins a fresh chain.
+#0 so the next event begins a fresh chain. The calendar's version row comes back with a new token
+(core migration 0003), so calendars go on sharing their closures.
 """
+
+import secrets
 
 from django.core.management.commands import flush
 from django.db import connections, transaction
 
 from pishkhan.core.hashchain import GENESIS
-from pishkhan.core.models import AuditEvent, AuditHead
+from pishkhan.core.models import AuditEvent, AuditHead, CalendarVersion
 
 # Append-only tables with SQLite row triggers: the audit log and the case event log (cases
 # migration 0002). The case table is named, not imported: core does not depend on cases.
@@ -38,9 +41,14 @@ class Command(flush.Command):
             with connection.cursor() as cursor:
                 for _name, sql in triggers:
                     cursor.execute(sql)
-            if AuditHead._meta.db_table in connection.introspection.table_names():
+            tables = connection.introspection.table_names()
+            if AuditHead._meta.db_table in tables:
                 AuditHead.objects.using(connection.alias).get_or_create(
                     pk=1, defaults={"seq": 0, "hash": GENESIS}
+                )
+            if CalendarVersion._meta.db_table in tables:
+                CalendarVersion.objects.using(connection.alias).get_or_create(
+                    pk=1, defaults={"token": secrets.token_hex(16)}
                 )
 
 

@@ -1,0 +1,566 @@
+"""The engine's reads and writes on its hot path, in SQL written once per database.
+
+    act_cursor() -> context manager giving the cursor of one act
+    case_lock(cursor, *, case_id, positions=False, user=None) -> LockedRow | None
+    positions_write(cursor, *, before, positions) -> None
+    event_insert(cursor, event) -> None
+    case_head_update(cursor, *, case, fields) -> None
+
+Every act on a case is one transaction of a handful of statements. Through the ORM, building those
+statements cost far more than running them: a step took ~3 ms, of which SQLite needed a tenth, and
+PostgreSQL spent most of its share planning each statement again. These functions run the same
+statements the ORM would, with values converted both ways by the models' own fields, build the
+model instances from the rows, and share one cursor per act. On PostgreSQL that cursor binds its
+parameters on the server, so its statements are prepared once per connection (settings.DB_PREPARE)
+and not planned on every act. They belong to cases.services and cases.events, which hold the
+rules; nothing else should call them.
+
+Concurrency is what the services' docstring says. `case_lock` takes the case row's lock before it
+reads the case's positions. On PostgreSQL it locks the row (`FOR UPDATE`), then reads the
+positions in a statement of its own, so that read sees what the previous holder of the lock
+committed. On SQLite the transaction's IMMEDIATE write lock (settings) already keeps every other
+writer out from its first statement on, so one statement reads the case and its positions.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import DateTimeField, JSONField
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
+
+from pishkhan.accounts.models import Role, RoleBinding
+from pishkhan.catalog.models import DistrictVariant, ProcessVersion
+from pishkhan.core.models import CalendarVersion
+
+from .models import Case, CaseEvent, Position
+
+# Per (database vendor, statement): the SQL and what reading or writing it needs, built on first use.
+_SQL: dict[tuple, object] = {}
+
+
+@dataclass
+class LockedRow:
+    """The locked case, and what its act needs besides, read with it: the identity of its
+    definition (for cases.selectors.case_definition_of), the closures' token (for
+    core.calendar.working_calendar) and, when asked for, its positions in Position's default
+    order, the roles among them the user is bound to in the case's district or city-wide, and
+    the positions' values as read (`before`, for positions_write)."""
+
+    case: Case
+    body_hash: str
+    version_status: str
+    patch: object  # the district variant's patch; None without a variant
+    calendar_token: str | None
+    positions: list[Position] = field(default_factory=list)
+    bound_roles: set[str] = field(default_factory=set)
+    before: dict = field(default_factory=dict)
+    case_before: dict = field(default_factory=dict)  # {attname: value} of the case as read
+
+    def case_changed(self, fields) -> tuple[str, ...]:
+        """Those of `fields` whose value on the case is no longer what was read: an UPDATE that
+        leaves the others out rewrites no index over them (SQLite maintains the indexes of every
+        column an UPDATE sets, changed or not)."""
+        case, before = self.case, self.case_before
+        return tuple(name for name in fields if getattr(case, name) != before[name])
+
+
+# --- cursors and values -------------------------------------------------------------------------
+
+
+class ActCursor:
+    """The statements of one act, on one database cursor.
+
+    Runs each statement on the driver's own cursor, in the driver's placeholder style worked out
+    once, with Django's error classes. On PostgreSQL that cursor binds parameters on the server,
+    so its statements are prepared once per connection (settings.DB_PREPARE), and the statements
+    of a `batch()` go in one round trip (psycopg's pipeline mode): the server still runs them one
+    after the other, each with its own snapshot, and their results are read after the batch.
+    While Django keeps a query log (DEBUG, a test counting queries) or has execute wrappers
+    installed, the statements go one by one through Django's own cursor instead, as the ORM's do,
+    so those see them all."""
+
+    def __init__(self, connection):
+        self.db = connection
+        self._batch: list | None = None  # callbacks to run once the batch's results are in
+        self.pipelines = False
+        if connection.queries_logged or connection.execute_wrappers:
+            self.wrapped = self.cursor = connection.cursor()  # Django's own, as for the ORM
+        else:
+            self.wrapped, self.cursor = None, self._driver_cursor(connection)
+            if connection.vendor == "postgresql":
+                from psycopg import Pipeline
+
+                self.pipelines = Pipeline.is_supported()
+
+    @staticmethod
+    def _driver_cursor(connection):
+        if connection.vendor != "postgresql":
+            return connection.connection.cursor()
+        # Imported here: they need psycopg, which a SQLite installation may not have.
+        from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+        from django.db.backends.postgresql.psycopg_any import register_tzloader
+        from psycopg.pq import Format
+
+        cursor = ServerBindingCursor(connection.connection)
+        # What DatabaseWrapper.create_cursor does for the cursors it makes.
+        tzloader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        if connection.timezone != tzloader.timezone:
+            register_tzloader(connection.timezone, cursor)
+        return cursor
+
+    def run(self, statement: Statement, params, *, rows: bool = False) -> Result:
+        """Execute `statement`; with `rows`, its rows can be read from the result (after the
+        batch, inside one)."""
+        if self._batch is not None:
+            # A cursor of its own for each statement whose rows are read after the batch.
+            cursor = self._driver_cursor(self.db) if rows else self.cursor
+            with self.db.wrap_database_errors:
+                cursor.execute(statement.native, params)
+            return Result(self.db, cursor, None, None)
+        if self.wrapped is not None:
+            self.wrapped.execute(statement.sql, params)
+        else:
+            with self.db.wrap_database_errors:
+                self.cursor.execute(statement.native, params)
+        if not rows:
+            return Result(self.db, None, None, self.cursor.lastrowid if self.db.vendor == "sqlite" else None)
+        with self.db.wrap_database_errors:
+            return Result(self.db, None, self.cursor.fetchall(), None)
+
+    def then(self, callback) -> None:
+        """Run `callback` once the results of the statements run so far can be read."""
+        if self._batch is None:
+            callback()
+        else:
+            self._batch.append(callback)
+
+    @contextmanager
+    def batch(self):
+        """Send the statements run inside in one round trip, where the driver can (PostgreSQL)."""
+        if not self.pipelines or self._batch is not None:
+            yield
+            return
+        callbacks = self._batch = []
+        try:
+            with self.db.wrap_database_errors, self.db.connection.pipeline():
+                yield
+        finally:
+            self._batch = None
+        for callback in callbacks:
+            callback()
+
+    def close(self) -> None:
+        with self.db.wrap_database_errors:
+            self.cursor.close()
+
+
+class Result:
+    """What a statement gave back: its rows (read when first asked for, on PostgreSQL after the
+    batch it ran in) or the rowid it inserted (SQLite)."""
+
+    __slots__ = ("_connection", "_cursor", "_rows", "lastrowid")
+
+    def __init__(self, connection, cursor, rows, lastrowid):
+        self._connection, self._cursor, self._rows, self.lastrowid = connection, cursor, rows, lastrowid
+
+    def all(self) -> list:
+        if self._rows is None:
+            with self._connection.wrap_database_errors:
+                self._rows = self._cursor.fetchall()
+                self._cursor.close()
+        return self._rows
+
+    def one(self):
+        rows = self.all()
+        return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement: `sql` with %s placeholders (Django's), `native` in the driver's style."""
+
+    sql: str
+    native: str
+
+
+def _statement(connection, sql: str) -> Statement:
+    if connection.vendor == "sqlite":
+        from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+
+        # What SQLiteCursorWrapper.convert_query does to every statement, done once.
+        return Statement(sql, FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%"))
+    return Statement(sql, sql)
+
+
+@contextmanager
+def act_cursor():
+    """The cursor one act runs its statements on, inside the act's transaction."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        cursor = ActCursor(connection)
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def _loader(model):
+    """A function (alias, values of every concrete field) -> instance, giving what
+    model.from_db(alias, attnames, values) gives, without Model.__init__'s generic path; None when
+    it would not be the same (a field whose attribute does more than hold its value)."""
+    attnames = tuple(f.attname for f in model._meta.concrete_fields)
+    for attname in attnames:
+        if type(model.__dict__.get(attname)) not in (DeferredAttribute, ForeignKeyDeferredAttribute):
+            return None
+
+    def load(alias, values):
+        if pre_init.has_listeners(model) or post_init.has_listeners(model):
+            return model.from_db(alias, attnames, values)
+        instance = model.__new__(model)
+        state = instance._state = ModelState()
+        state.adding, state.db = False, alias
+        instance.__dict__.update(zip(attnames, values, strict=True))
+        return instance
+
+    return load
+
+
+_LOADERS: dict = {}
+
+
+def _load(model, alias, attnames, values):
+    load = _LOADERS.get(model, _LOADERS)
+    if load is _LOADERS:
+        load = _LOADERS[model] = _loader(model)
+    return load(alias, values) if load is not None else model.from_db(alias, attnames, values)
+
+
+def _fields(model, *, pk: bool = True):
+    return [f for f in model._meta.concrete_fields if pk or not f.primary_key]
+
+
+def _converters(connection, fields, table: str, offset: int = 0):
+    """(index, functions, column) for each field whose value read from the database goes through
+    functions, as the ORM's compiler applies them: the backend's, then the field's."""
+    result = []
+    for i, model_field in enumerate(fields):
+        col = model_field.get_col(table)
+        functions = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if functions:
+            result.append((offset + i, functions, col))
+    return result
+
+
+def _convert(connection, row, converters) -> list:
+    values = list(row)
+    for i, functions, col in converters:
+        value = values[i]
+        for function in functions:
+            value = function(value, col, connection)
+        values[i] = value
+    return values
+
+
+_PLAIN, _DATETIME, _OTHER = 0, 1, 2
+
+
+def _writers(fields):
+    """(field, kind) for each field: how _prep turns its value into the database's."""
+    kinds = []
+    for model_field in fields:
+        if isinstance(model_field, JSONField):
+            kind = _OTHER
+        elif isinstance(model_field, DateTimeField):
+            kind = _DATETIME
+        else:
+            kind = _PLAIN
+        kinds.append((model_field, kind))
+    return kinds
+
+
+def _prep(connection, model_field, kind, value):
+    """What model_field.get_db_prep_save(value) gives, without its layers of calls for the values
+    that pass through it unchanged: text and whole numbers in plain fields, aware datetimes."""
+    if value is None:
+        return None
+    if kind == _PLAIN and (type(value) is str or type(value) is int):
+        return value
+    if kind == _DATETIME and type(value) is dt.datetime and value.utcoffset() is not None:
+        return connection.ops.adapt_datetimefield_value(value)
+    return model_field.get_db_prep_save(value, connection)
+
+
+def _statements(connection, name: str, build):
+    key = (connection.vendor, name)
+    found = _SQL.get(key)
+    if found is None:
+        found = _SQL[key] = build(connection)
+    return found
+
+
+# --- the case row and its positions -------------------------------------------------------------
+
+
+@dataclass
+class _LockStatements:
+    case: Statement  # the case row (and, on SQLite, its positions)
+    positions: Statement | None  # PostgreSQL: the positions, after the lock
+    case_attnames: tuple
+    case_converters: list
+    patch_converters: list
+    position_attnames: tuple
+    position_converters: list
+    request_index: int
+
+
+def _lock_sql(connection) -> _LockStatements:
+    q = connection.ops.quote_name
+    sqlite = connection.vendor == "sqlite"
+    case_fields, position_fields = _fields(Case), _fields(Position)
+    case_columns = ", ".join(f"c.{q(f.column)}" for f in case_fields)
+    position_columns = ", ".join(f"p.{q(f.column)}" for f in position_fields)
+    version, variant = ProcessVersion._meta, DistrictVariant._meta
+    calendar, binding, role = CalendarVersion._meta, RoleBinding._meta, Role._meta
+    # Whether the user (first parameter) holds the position's role in the case's district or
+    # city-wide: what services._bound asks, for every open step at once.
+    district = f"c.{q('district_id')}"
+    bound = (
+        f"EXISTS (SELECT 1 FROM {q(binding.db_table)} b"  # noqa: S608 - names from the models
+        f" INNER JOIN {q(role.db_table)} r ON r.{q('id')} = b.{q('role_id')}"
+        f" WHERE b.{q('user_id')} = %s AND r.{q('code')} = p.{q('role')}"
+        f" AND (b.{q('district_id')} = {district} OR b.{q('district_id')} IS NULL))"
+    )
+    # Position.Meta.ordering, so a Move sees its positions as it would through the ORM, then the
+    # id: branches entered together tie on both, and PostgreSQL would order those by whichever
+    # plan it picked (SQLite gives them in id order anyway).
+    order = ", ".join(
+        f"p.{q(Position._meta.get_field(name).column)} ASC" for name in [*Position._meta.ordering, "id"]
+    )
+    case_part = (
+        f"SELECT {case_columns}, v.{q('body_hash')}, v.{q('status')}, dv.{q('patch')},"  # noqa: S608 - names from the models
+        f" (SELECT cv.{q('token')} FROM {q(calendar.db_table)} cv WHERE cv.{q('id')} = 1)"
+    )
+    joins = (
+        f" FROM {q(Case._meta.db_table)} c"
+        f" INNER JOIN {q(version.db_table)} v ON v.{q('id')} = c.{q('version_id')}"
+        f" LEFT OUTER JOIN {q(variant.db_table)} dv ON dv.{q('id')} = c.{q('variant_id')}"
+    )
+    if sqlite:
+        case_sql = (
+            f"{case_part}, {position_columns}, {bound}{joins}"
+            f" LEFT OUTER JOIN {q(Position._meta.db_table)} p ON p.{q('case_id')} = c.{q('id')}"
+            f" WHERE c.{q('id')} = %s ORDER BY {order}"
+        )
+        positions = None
+    else:
+        # Only the case row: the version and variant rows are shared by every case on them.
+        case_sql = f"{case_part}{joins} WHERE c.{q('id')} = %s FOR UPDATE OF c"
+        positions = _statement(
+            connection,
+            f"SELECT {position_columns}, {bound} FROM {q(Position._meta.db_table)} p"  # noqa: S608 - names from the models
+            f" INNER JOIN {q(Case._meta.db_table)} c ON c.{q('id')} = p.{q('case_id')}"
+            f" WHERE p.{q('case_id')} = %s ORDER BY {order}",
+        )
+    return _LockStatements(
+        case=_statement(connection, case_sql),
+        positions=positions,
+        case_attnames=tuple(f.attname for f in case_fields),
+        case_converters=_converters(connection, case_fields, "c"),
+        patch_converters=_converters(connection, [DistrictVariant._meta.get_field("patch")], "dv"),
+        position_attnames=tuple(f.attname for f in position_fields),
+        position_converters=_converters(connection, position_fields, "p"),
+        request_index=[f.attname for f in position_fields].index("request"),
+    )
+
+
+def case_lock(cursor: ActCursor, *, case_id, positions: bool = False, user=None) -> LockedRow | None:
+    """Lock the case row `case_id` until the transaction ends and read it; None when there is no
+    such case. With `positions`, read its positions too (see LockedRow), after the lock; `user`
+    is who acts, for LockedRow.bound_roles. Must run inside a transaction."""
+    connection = cursor.db
+    alias = connection.alias
+    statements = _statements(connection, "lock", _lock_sql)
+    user_id = getattr(user, "pk", None)
+    if statements.positions is None:  # SQLite: one statement
+        rows = cursor.run(statements.case, [user_id, case_id], rows=True).all()
+        head = rows[0] if rows else None
+    else:
+        # One round trip; the server runs the positions' read once the lock is taken.
+        with cursor.batch():
+            locking = cursor.run(statements.case, [case_id], rows=True)
+            if positions:
+                reading = cursor.run(statements.positions, [user_id, case_id], rows=True)
+        head = locking.one()
+    if head is None:
+        return None
+    n = len(statements.case_attnames)
+    values = _convert(connection, head[:n], statements.case_converters)
+    case = _load(Case, alias, statements.case_attnames, values)
+    body_hash, status, patch, token = head[n : n + 4]
+    if patch is not None:
+        patch = _convert(connection, [patch], statements.patch_converters)[0]
+    locked = LockedRow(case, body_hash, status, patch, token)
+    locked.case_before = dict(zip(statements.case_attnames, values, strict=True))
+    if not positions:
+        return locked
+    if statements.positions is None:
+        rows = [row[n + 4 :] for row in rows if row[n + 4] is not None]  # none: the outer join's NULLs
+    else:
+        rows = reading.all()
+    width, request = len(statements.position_attnames), statements.request_index
+    for row in rows:
+        values = _convert(connection, row[:width], statements.position_converters)
+        position = _load(Position, alias, statements.position_attnames, values)
+        if values[request]:
+            values[request] = copy.deepcopy(values[request])  # a Move could change it in place
+        locked.before[position.pk] = values
+        if row[width]:
+            locked.bound_roles.add(position.role)
+        locked.positions.append(position)
+    return locked
+
+
+# --- writing positions --------------------------------------------------------------------------
+
+
+def _position_sql(connection):
+    q = connection.ops.quote_name
+    position_fields = _fields(Position)
+    insert = [f for f in position_fields if not f.primary_key]
+    return (
+        _writers(position_fields),
+        [f.attname for f in position_fields].index("step_id"),
+        q(Position._meta.db_table),
+        _statement(
+            connection,
+            f"INSERT INTO {q(Position._meta.db_table)} ({', '.join(q(f.column) for f in insert)})"  # noqa: S608 - names from the models
+            f" VALUES ({', '.join(['%s'] * len(insert))})",
+        ),
+        _writers(insert),
+    )
+
+
+def positions_write(cursor: ActCursor, *, before: dict, positions) -> None:
+    """Bring the case's position rows from `before` (LockedRow.before) to `positions` (a Move's,
+    made with persist=False, after settle): delete the rows no longer there, update the changed
+    columns of those still there, insert the new ones (setting their pk).
+
+    Order matters only for the unique (case, step_id): deletes go first, and a row taking over a
+    step another row still holds is updated after that row moved on."""
+    connection = cursor.db
+    q = connection.ops.quote_name
+    writers, step_index, table, insert, insert_writers = _statements(connection, "positions", _position_sql)
+    kept = {p.pk: p for p in positions if p.pk is not None}
+    gone = [pk for pk in before if pk not in kept]
+    if gone:
+        sql = f"DELETE FROM {table} WHERE {q('id')} IN ({', '.join(['%s'] * len(gone))})"  # noqa: S608 - names from the models
+        cursor.run(_statement(connection, sql), gone)
+    changes = []
+    for pk, position in kept.items():
+        old = before[pk]
+        changed = [(f, kind) for i, (f, kind) in enumerate(writers) if getattr(position, f.attname) != old[i]]
+        if changed:
+            changes.append((position, changed))
+    holder = {before[pk][step_index]: pk for pk in kept}
+    while changes:
+        # A row whose new step another row still holds waits for that row to move on first.
+        ready = next((c for c in changes if holder.get(c[0].step_id, c[0].pk) == c[0].pk), changes[0])
+        changes.remove(ready)
+        position, changed = ready
+        holder.pop(before[position.pk][step_index], None)
+        holder[position.step_id] = position.pk
+        columns = tuple(f.column for f, _kind in changed)
+        statement = _statements(
+            connection,
+            ("position update", columns),
+            lambda c, columns=columns: _statement(
+                c,
+                f"UPDATE {table} SET {', '.join(f'{q(column)} = %s' for column in columns)}"  # noqa: S608 - names from the models
+                f" WHERE {q('id')} = %s",
+            ),
+        )
+        cursor.run(
+            statement,
+            [_prep(connection, f, kind, getattr(position, f.attname)) for f, kind in changed] + [position.pk],
+        )
+    for position in positions:
+        if position.pk is None:
+            values = [_prep(connection, f, kind, getattr(position, f.attname)) for f, kind in insert_writers]
+            _insert(cursor, insert, values, position)
+
+
+def _insert(cursor: ActCursor, insert: Statement, values, instance) -> None:
+    """INSERT `instance`'s row; its pk is set once the database said it (after the batch)."""
+    connection = cursor.db
+
+    def inserted(pk):
+        instance.pk = pk
+        instance._state.adding, instance._state.db = False, connection.alias
+
+    # SQLite hands the new rowid back with every INSERT; RETURNING would only add a result set.
+    if connection.vendor != "sqlite" and connection.features.can_return_columns_from_insert:
+        returning = _statements(
+            connection,
+            ("returning", insert.sql),
+            lambda c: _statement(c, f"{insert.sql} RETURNING {c.ops.quote_name('id')}"),
+        )
+        result = cursor.run(returning, values, rows=True)
+        cursor.then(lambda: inserted(result.one()[0]))
+    else:
+        inserted(cursor.run(insert, values).lastrowid)
+
+
+# --- the event log --------------------------------------------------------------------------------
+
+
+def _event_sql(connection):
+    q = connection.ops.quote_name
+    event_fields = _fields(CaseEvent, pk=False)
+    insert = _statement(
+        connection,
+        f"INSERT INTO {q(CaseEvent._meta.db_table)} ({', '.join(q(f.column) for f in event_fields)})"  # noqa: S608 - names from the models
+        f" VALUES ({', '.join(['%s'] * len(event_fields))})",
+    )
+    return insert, _writers(event_fields)
+
+
+def event_insert(cursor: ActCursor, event: CaseEvent) -> None:
+    """INSERT the new event `event` (unsaved, complete with its hash); sets its pk (inside a
+    batch: once the batch is over)."""
+    connection = cursor.db
+    insert, writers = _statements(connection, "event", _event_sql)
+    _insert(
+        cursor, insert, [_prep(connection, f, kind, getattr(event, f.attname)) for f, kind in writers], event
+    )
+
+
+def _head_sql(connection, fields: tuple):
+    q = connection.ops.quote_name
+    meta = Case._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    update = _statement(
+        connection,
+        f"UPDATE {q(meta.db_table)} SET {', '.join(f'{q(f.column)} = %s' for f in model_fields)}"  # noqa: S608 - names from the models
+        f" WHERE {q('id')} = %s",
+    )
+    return update, _writers(model_fields)
+
+
+def case_head_update(cursor: ActCursor, *, case: Case, fields) -> None:
+    """UPDATE the case row with the values of `fields` (names of Case fields) on `case`."""
+    connection = cursor.db
+    fields = tuple(fields)
+    update, writers = _statements(connection, ("head", fields), lambda c: _head_sql(c, fields))
+    cursor.run(
+        update, [_prep(connection, f, kind, getattr(case, f.attname)) for f, kind in writers] + [case.pk]
+    )
