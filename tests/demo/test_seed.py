@@ -1,40 +1,73 @@
-import pyotp
+"""`pishkhan demo` and seed_demo_city: idempotent, audited, and printing a sign-in per persona.
+The full-size city is checked once in test_people.py; these tests seed small cities of their own."""
+
 import pytest
 from django.core.management import call_command
 
 from pishkhan.accounts.models import District, Role, RoleBinding, User, UserKind
+from pishkhan.cases.models import Case, CaseEvent
 from pishkhan.core.models import AuditEvent
-from pishkhan.demo.seed import DEMO_CITIZEN_MOBILE, DEMO_PASSWORD, PERSONAS, demo_totp_secret, seed_demo_city
+from pishkhan.demo.seed import DEMO_CITIZEN_MOBILE, DEMO_PASSWORD, PERSONAS, seed_demo_city
+from pishkhan.offices.models import Office, OfficeOperator
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_city_has_22_districts_every_persona_and_an_office():
-    counts = seed_demo_city()
-    assert counts["districts"] == 22
-    assert District.objects.get(number=7).name_fa == "منطقه ۷"
-    for persona in PERSONAS:
-        user = User.objects.get(username=persona.username)
-        assert user.check_password(DEMO_PASSWORD)
-        assert user.totp_confirmed
-    clerk = User.objects.get(username="clerk01")
-    assert RoleBinding.objects.filter(user=clerk, role__code="clerk", district__number=1).exists()
-    operator = User.objects.get(username="office101")
-    assert operator.kind == UserKind.OPERATOR and operator.office_operator.office.status == "active"
-    citizen = User.objects.get(mobile=DEMO_CITIZEN_MOBILE)
-    assert citizen.kind == UserKind.CITIZEN and not citizen.has_usable_password()
+@pytest.fixture(autouse=True)
+def _main_bank(settings, main_bank):
+    settings.PROCESS_BANK_DIR = main_bank
 
 
-def test_seeding_twice_leaves_one_copy_of_everything():
-    seed_demo_city()
-    before = (User.objects.count(), RoleBinding.objects.count(), AuditEvent.objects.count())
-    seed_demo_city()
-    assert (User.objects.count(), RoleBinding.objects.count(), AuditEvent.objects.count()) == before
+def small_city(**sizes):
+    return seed_demo_city(**{"citizens": 40, "offices": 8, **sizes})
 
 
-def test_role_grants_of_the_demo_are_in_the_audit_log():
-    seed_demo_city()
-    assert AuditEvent.objects.filter(action="role.granted").count() == RoleBinding.objects.count()
+def everything() -> tuple:
+    return (
+        User.objects.count(),
+        Role.objects.count(),
+        RoleBinding.objects.count(),
+        Office.objects.count(),
+        OfficeOperator.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+def test_seeding_twice_leaves_one_copy_of_everything_and_what_people_changed():
+    first = small_city()
+    before = everything()
+    assert first["created"]["staff"] > 250 and first["created"]["citizens"] == 40
+    User.objects.filter(username="d05.revenue1").update(first_name="نام تازه")
+
+    again = small_city()
+
+    assert everything() == before
+    assert not any(again["created"].values())
+    distinct = RoleBinding.objects.values("user", "role", "district").distinct().count()
+    assert distinct == RoleBinding.objects.count()
+    assert User.objects.get(username="d05.revenue1").first_name == "نام تازه"
+
+
+def test_a_bigger_city_keeps_the_people_it_had_and_adds_the_rest():
+    small_city()
+    first_citizens = set(User.objects.filter(kind=UserKind.CITIZEN).values_list("mobile", "national_id"))
+
+    bigger = small_city(citizens=60, offices=10)
+
+    assert bigger["created"]["citizens"] == 20 and bigger["created"]["offices"] == 2
+    now = set(User.objects.filter(kind=UserKind.CITIZEN).values_list("mobile", "national_id"))
+    assert first_citizens < now and len(now) == 61
+    assert Office.objects.filter(licence_number="EO-110").exists()
+
+
+def test_persona_grants_are_audited_one_by_one_and_the_bulk_seeding_in_one_event():
+    counts = small_city()
+    persona_bindings = RoleBinding.objects.filter(user__username__in=[p.username for p in PERSONAS]).count()
+    assert AuditEvent.objects.filter(action="role.granted").count() == persona_bindings
+    seeded = AuditEvent.objects.get(action="demo.seeded")
+    assert seeded.data["bindings"] == counts["bindings"] - persona_bindings
+    assert seeded.data["staff"] == counts["staff"] - sum(p.kind == UserKind.STAFF for p in PERSONAS)
+    assert AuditEvent.objects.filter(action="role.created").count() == 1
 
 
 def test_the_standard_roles_exist_in_every_installation():
@@ -50,18 +83,47 @@ def test_the_standard_roles_exist_in_every_installation():
     } <= codes
 
 
-def test_demo_no_serve_seeds_and_prints_the_signins(capsys):
-    call_command("demo", no_serve=True)
+def test_demo_no_serve_seeds_and_prints_a_signin_for_every_persona(capsys):
+    call_command("demo", no_serve=True, cases=0)
     out = capsys.readouterr().out
-    assert "22 districts" in out
-    assert DEMO_CITIZEN_MOBILE in out and "clerk01" in out and "pishkhan totp" in out
+    assert "22 districts" in out and "100 e-service offices" in out and "3001 citizens" in out
+    assert DEMO_CITIZEN_MOBILE in out and DEMO_PASSWORD in out and "pishkhan totp" in out
+    for persona in PERSONAS:
+        assert persona.username in out and persona.what in out
+    assert District.objects.count() == 22
+    assert "The city holds 0 cases and 0 events" in out
 
 
-def test_the_demo_authenticator_secret_gives_codes_the_server_accepts():
-    seed_demo_city()
-    clerk = User.objects.get(username="clerk01")
-    assert clerk.totp_secret == demo_totp_secret("clerk01")
-    assert pyotp.TOTP(clerk.totp_secret).verify(pyotp.TOTP(demo_totp_secret("clerk01")).now())
+def test_demo_plays_its_history_once_and_says_how_much_and_where_the_ground_truth_is(
+    capsys, settings, tmp_path
+):
+    settings.DATA_DIR = tmp_path
+    # workers=1: the history is played in this process, inside the test's transaction.
+    call_command("demo", no_serve=True, cases=300, workers=1)
+    out = capsys.readouterr().out
+
+    cases, events = Case.objects.count(), CaseEvent.objects.count()
+    assert cases == 300 and events > cases
+    assert f"{cases:,} cases, {events:,} events" in out
+    assert f"The city holds {cases:,} cases and {events:,} events" in out
+    truth = tmp_path / "simulation" / "demo-ground-truth.json"
+    assert truth.is_file()
+    assert f"Ground truth of the simulated history: {truth}" in out
+    for persona in PERSONAS:
+        assert persona.username in out and persona.what in out
+
+    call_command("demo", no_serve=True, cases=300, workers=1)
+    again = capsys.readouterr().out
+    assert (Case.objects.count(), CaseEvent.objects.count()) == (cases, events)
+    assert f"The city holds {cases:,} cases and {events:,} events" in again
+    assert AuditEvent.objects.filter(action="demo.history").count() == 1
+
+
+def test_the_demo_refuses_a_number_of_workers_below_one():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--workers"):
+        call_command("demo", no_serve=True, cases=0, workers=0)
 
 
 def test_the_demo_refuses_production_settings(settings):

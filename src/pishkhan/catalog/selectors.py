@@ -3,6 +3,8 @@ hold, standard or as one district runs them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 
 from pishkhan.accounts.models import District, Role
@@ -109,6 +111,28 @@ def version_for_district(service: Service, district: District) -> tuple[ProcessV
         return None
     variant = variant_get(version, district)
     return version, variant_definition(variant) if variant else version_definition(version)
+
+
+# The kinds of step the engine queues for the people bound to the step's role, in the case's
+# district or city-wide (cases.positions). `citizen` and `payment` steps wait for the applicant
+# or the office that filed the case whatever role they name, and `automatic` steps run by
+# themselves, so nobody needs a role binding for those.
+STAFF_STEP_KINDS = ("review", "inspection", "signature")
+
+
+def roles_worked_by_staff(definition: Definition) -> set[str]:
+    """The role codes of the steps staff work in `definition` (STAFF_STEP_KINDS): the roles
+    someone must hold, in a case's district or city-wide, for its cases to move."""
+    return {step.role for step in definition.steps if step.kind in STAFF_STEP_KINDS and step.role}
+
+
+def definitions_published(*, services: Iterable[str] | None = None) -> list[Definition]:
+    """The definition of every published version, by service code; `services` narrows to these
+    service codes."""
+    versions = ProcessVersion.objects.select_related("service").filter(status=VersionStatus.PUBLISHED)
+    if services is not None:
+        versions = versions.filter(service__code__in=list(services))
+    return [version_definition(v) for v in versions.order_by("service__code", "number")]
 
 
 def role_codes_known() -> set[str]:

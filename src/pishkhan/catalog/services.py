@@ -16,11 +16,13 @@ retirement while the content stays frozen, so body_hash covers only what the pro
     version_retire(*, version, by) -> ProcessVersion
     version_new_draft_from(*, version, by) -> ProcessVersion
     variant_set(*, version, district, patch, note="", by) -> DistrictVariant
+    roles_ensure_from_definitions(*, definitions=None, by=None) -> list[Role]
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
@@ -29,7 +31,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pishkhan.accounts.models import Department, District, RoleBinding
+from pishkhan.accounts.models import Department, District, Role, RoleBinding
 from pishkhan.core.audit import audit_record
 from pishkhan.core.hashchain import canonical_json
 from pishkhan.core.text import search_keys
@@ -37,7 +39,7 @@ from pishkhan.core.text import search_keys
 from .definition import Definition, definition_from_dict, definition_to_dict
 from .loader import Problem, load_definition_bytes, load_definition_text
 from .models import DistrictVariant, ProcessVersion, Service, VersionStatus
-from .selectors import role_codes_known
+from .selectors import definitions_published, role_codes_known, roles_worked_by_staff
 from .validation import definition_validate, validate_definition, validate_variant
 
 PROCESS_OWNER = "process_owner"
@@ -401,6 +403,45 @@ def version_retire_from_bank(*, version: ProcessVersion) -> ProcessVersion:
         return version
 
 
+def roles_ensure_from_definitions(*, definitions: Iterable[Definition] | None = None, by=None) -> list[Role]:
+    """Give the city a role (accounts.Role) for every staff role the definitions declare, so that
+    districts can bind people to them; return the roles created, by code.
+
+    `definitions`: default every published version. A declared role counts when a step staff work
+    names it (selectors.STAFF_STEP_KINDS); `applicant` and the like name only `citizen` and
+    `payment` steps, which the engine gives to the applicant or the office that filed the case,
+    so they get no row. A new role takes its titles from the first definition, by service code,
+    that declares it; a role that exists is left as it is (the city may have renamed it). When
+    any is created, one role.created event in the audit log lists the codes. Safe to run again."""
+    definitions = definitions_published() if definitions is None else list(definitions)
+    titles: dict[str, tuple[str, str]] = {}
+    for definition in definitions:
+        worked = roles_worked_by_staff(definition)
+        for role in definition.roles:
+            if role.code in worked:
+                titles.setdefault(role.code, (role.title.fa, role.title.en or role.title.fa))
+    existing = set(Role.objects.filter(code__in=titles).values_list("code", flat=True))
+    fa_length, en_length = (Role._meta.get_field(name).max_length for name in ("name_fa", "name_en"))
+    new_roles = [
+        Role(code=code, name_fa=fa[:fa_length], name_en=en[:en_length])
+        for code, (fa, en) in sorted(titles.items())
+        if code not in existing
+    ]
+    if not new_roles:
+        return []
+    with transaction.atomic():
+        # A role made by a concurrent run in between is skipped rather than refused.
+        Role.objects.bulk_create(new_roles, ignore_conflicts=True)
+        audit_record(
+            action="role.created",
+            actor=_user(by),
+            actor_label=_label(by),
+            subject="roles",
+            data={"roles": [role.code for role in new_roles], "source": "process definitions"},
+        )
+    return list(Role.objects.filter(code__in=[role.code for role in new_roles]).order_by("code"))
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 
@@ -515,8 +556,11 @@ def search_text_for(definition: Definition) -> str:
 
 def _unbound_roles(definition: Definition, *, filename: str) -> list[Problem]:
     used: dict[str, str] = {}  # role → the first step naming it
+    staff_roles = roles_worked_by_staff(definition)
     for step in definition.work_steps:
-        used.setdefault(step.role, step.id)
+        # Citizen, payment and automatic steps need nobody bound: see roles_worked_by_staff.
+        if step.role in staff_roles:
+            used.setdefault(step.role, step.id)
     bound = set(
         RoleBinding.objects.filter(role__code__in=used).values_list("role__code", flat=True).distinct()
     )
