@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "pishkhan.portal",
     "pishkhan.desk",
     "pishkhan.demo",
+    "pishkhan.simulator",
     "pishkhan.bench",
 ]
 
@@ -121,6 +122,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# PostgreSQL plans every statement the ORM sends anew (client-side binding). The case engine's own
+# statements (cases.store) go through a server-binding cursor and are prepared once per connection
+# instead: planning cost more than running them. Only those cursors prepare; the ORM's never do.
+# Turn off behind a connection pooler in transaction mode that cannot keep prepared statements
+# (PgBouncer before 1.21, or with max_prepared_statements = 0).
+DB_PREPARE = env_bool("DB_PREPARE", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_PREPARE:
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -251,6 +260,20 @@ CITY_NAME_EN = env("CITY_NAME_EN", "Demo City")
 # The address people reach the site at: the QR code on an issued permit opens
 # PUBLIC_BASE_URL/verify/<code>/, so it must be the public name, not an internal one.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Base tiles under the staff map: a URL template with {z}, {x} and {y} (and optionally {s}), e.g.
+# the city's own tile server. Empty (the default): no tiles, the districts on a plain background,
+# so no page ever asks an outside server for anything unless the city says so.
+MAP_TILES = env("MAP_TILES", "").strip()
+if MAP_TILES and not (
+    MAP_TILES.startswith(("https://", "http://", "/"))
+    and all(part in MAP_TILES for part in ("{z}", "{x}", "{y}"))
+):
+    raise ImproperlyConfigured(
+        "PISHKHAN_MAP_TILES must be an http(s) or /-relative URL template with {z}, {x} and {y}, "
+        "e.g. https://tiles.example.org/{z}/{x}/{y}.png"
+    )
+# The credit the tile provider asks for, shown as plain text in the map's corner.
+MAP_ATTRIBUTION = env("MAP_ATTRIBUTION", "").strip()
 
 # --- The process bank ------------------------------------------------------------------------
 # The folder of process definitions `pishkhan catalog load` (and the demo) reads: *.yaml, and

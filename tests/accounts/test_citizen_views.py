@@ -69,7 +69,7 @@ def test_a_citizen_signs_in_for_the_first_time_and_gives_the_national_id_once(cl
     client.post(reverse("accounts:signout"))
     ask_code(client)
     response = client.post(CODE, {"code": last_sms_code(MOBILE)})
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("portal:my_cases")
 
 
 def test_an_unsafe_next_address_is_ignored(client):
@@ -77,7 +77,7 @@ def test_an_unsafe_next_address_is_ignored(client):
     client.get(SIGNIN, {"next": "https://evil.example/steal"})
     ask_code(client)
     response = client.post(CODE, {"code": last_sms_code(MOBILE)})
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("portal:my_cases")
 
 
 def test_an_invalid_mobile_is_explained_in_persian_and_kept_in_the_form(client):

@@ -73,8 +73,21 @@ def test_a_clerk_is_offered_no_change_and_may_make_none(client, english, clerk, 
     assert ProcessVersion.objects.get().status == VersionStatus.PUBLISHED
 
 
-def test_the_desk_home_leads_to_the_process_bank(client, clerk):
+def test_the_desk_home_leads_a_clerk_to_the_queue_and_a_process_owner_to_the_process_bank(
+    client, clerk, owner
+):
     client.force_login(clerk)
     response = client.get(reverse("desk:home"))
-    assert response.status_code == 302
-    assert response["Location"] == reverse("desk:process_list")
+    assert (response.status_code, response["Location"]) == (302, reverse("desk:inbox"))
+
+    client.force_login(owner)
+    response = client.get(reverse("desk:home"))
+    assert (response.status_code, response["Location"]) == (302, reverse("desk:process_list"))
+
+
+def test_the_desk_home_leads_an_auditor_to_the_map_and_a_manager_to_the_team(client):
+    client.force_login(make_staff("auditor1", "auditor"))
+    assert client.get(reverse("desk:home"))["Location"] == reverse("desk:map")
+
+    client.force_login(make_staff("manager1", "manager"))
+    assert client.get(reverse("desk:home"))["Location"] == reverse("desk:inbox_team")

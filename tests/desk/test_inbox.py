@@ -267,7 +267,9 @@ def test_an_inspector_marks_the_inspection_done(client, service, district):
     page = client.get(case_url(case)).content.decode()
     assert 'name="outcome" value="done"' in page
     assert 'name="outcome" value="reject"' not in page
-    response = client.post(case_url(case), {"step": "inspect", "outcome": "done"})
+    response = client.post(
+        case_url(case), {"step": "inspect", "outcome": "done", "findings": "The site is as declared."}
+    )
 
     assert response.status_code == 302
     assert case.events.filter(step_id="inspect", outcome="done", actor=inspector).exists()

@@ -12,12 +12,15 @@ site) are moved through cases.services, each with a comment."""
 import subprocess
 from pathlib import Path
 
+import pyotp
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import translation
 
+from pishkhan.accounts.models import User
+from pishkhan.accounts.services import staff_totp_enrol
 from pishkhan.cases.documents import document_upload
 from pishkhan.cases.models import Case, CaseStatus, PositionState
 from pishkhan.cases.services import case_advance
@@ -96,12 +99,20 @@ def signed_in_page(browser, live_server, user, viewport):
 
 
 def desk_act(page, code: str, step: str, outcome: str) -> None:
-    """Open the case in the desk inbox and complete `step` with `outcome` (approve or done)."""
+    """Open the case in the desk inbox and complete `step` with `outcome` (approve or done); an
+    inspection is recorded with its findings (its photos and place: test_inspection_signature)."""
     page.goto(f"/desk/inbox/{code}/")
     form = page.locator(f"section[aria-labelledby=act-{step}] form.outcome-{outcome}")
+    findings = form.locator("textarea[name=findings]")
+    if findings.count():
+        findings.fill("مسیر مطابق نقشه است.")
+    button = form.locator(f"button[name=outcome][value={outcome}]")
+    if not button.count():
+        button = form.locator("button[type=submit]")
     with page.expect_navigation():
-        form.locator("button[type=submit]").click()
+        button.click()
     assert page.locator("#action-error").count() == 0, page.locator("#action-error").inner_text()
+    assert page.locator(".error-summary").count() == 0, page.locator(".error-summary").inner_text()
 
 
 def open_steps(case: Case) -> set[str]:
@@ -133,6 +144,10 @@ def test_the_excavation_permit_from_application_to_the_verified_permit(
     inspector = make_staff(role="inspector", district=district, first_name="Iraj", last_name="Inspector")
     signatory = make_staff(role="services_deputy", district=district, first_name="Sima", last_name="Signer")
     back_office = make_staff(role=BACK_OFFICE_ROLES, district=district, first_name="Bahram")
+    staff_totp_enrol(user=signatory)  # she signs with a code from her authenticator app
+    User.objects.filter(pk=signatory.pk).update(totp_confirmed=True)
+    signatory.refresh_from_db()
+    authenticator = pyotp.TOTP(signatory.totp_secret, interval=30)
     shot = 0
 
     def snap(page, name: str) -> None:
@@ -250,9 +265,16 @@ def test_the_excavation_permit_from_application_to_the_verified_permit(
         snap(phone, "paid-phone")
         assert open_steps(case) == {"sign_permit"}  # the case moved on
 
-        # 7. The signatory signs; the permit is issued at once (the tests' immediate task backend).
+        # 7. The signatory signs — confirming and typing a fresh authenticator code; the permit is
+        # issued at once (the tests' immediate task backend).
         signer_desk = open_page(signatory, DESKTOP)
-        desk_act(signer_desk, code, "sign_permit", "approve")
+        signer_desk.goto(f"/desk/inbox/{code}/")
+        signing = signer_desk.locator("section[aria-labelledby=act-sign_permit] form.signature-form")
+        signing.locator("input[name=confirm]").check()
+        signing.locator("input[name=code]").fill(authenticator.now())
+        with signer_desk.expect_navigation():
+            signing.locator("button[type=submit]").click()
+        assert signer_desk.locator(".error-summary, #action-error").count() == 0
         snap(signer_desk, "signed")
         assert Case.objects.get(pk=case.pk).issued.count() == 1
         assert open_steps(case) == {"excavation_work"}

@@ -155,7 +155,11 @@ def test_the_form_draws_every_field_type_with_labels_and_hints(signed_in, servic
     assert 'name="site.lat"' in page and 'name="site.lng"' in page
     assert 'name="owners[0].name"' in page and 'data-add-row="owners"' in page
     assert 'data-visible-if-field="surface" data-visible-if-value="asphalt"' in page
-    assert "deed_scan" not in re.findall(r'name="([^"]+)"', page)
+    # The file field is an upload control with the document's formats; the form is multipart.
+    assert re.search(
+        r'<input type="file" id="f-deed_scan" name="deed_scan" accept="\.pdf,[^"]*image/jpeg"', page
+    )
+    assert 'enctype="multipart/form-data"' in page
     assert "apply.js" in page
     assert "ارسال درخواست" in page and "ذخیره پیش‌نویس" in page
 
@@ -257,7 +261,7 @@ def test_a_form_without_a_district_field_offers_the_districts(signed_in, distric
     assert Case.objects.get(applicant=citizen).district == district
 
 
-def test_a_required_file_field_is_explained_and_the_validator_says_what_is_missing(signed_in, district):
+def test_a_required_file_field_sent_without_a_file_is_named_next_to_its_upload_control(signed_in, district):
     fields = [
         {"id": "area_m2", "type": "number", "label": {"fa": "مساحت"}, "required": True},
         {
@@ -270,7 +274,7 @@ def test_a_required_file_field_is_explained_and_the_validator_says_what_is_missi
     ]
     service = publish_definition(small_process(code="file-form", fields=fields))
     page = signed_in.get(apply_url(service)).content.decode()
-    assert "apply-files" in page
+    assert "apply-files" not in page and 'type="file" id="f-deed_scan"' in page
     token = token_of(signed_in.get(apply_url(service)))
     response = signed_in.post(
         apply_url(service), {"area_m2": "5", "_district": district.code, "_token": token}

@@ -219,3 +219,38 @@ def test_the_case_page_is_in_persian_by_default_and_in_english_after_switching(s
     assert 'lang="en"' in english.content.decode()
     text = text_of(english)
     assert "History" in text and "Check the documents" in text and "Withdraw this case" in text
+
+
+def test_the_applicant_reports_their_own_step_done(client, citizen, clerk, district):
+    """A step that is the applicant's own work (the works on site) waits for them; the case page
+    says so and "It is done" completes it, after which the municipality has the case."""
+    process = small_process(code="own-works")
+    works = {
+        "id": "works",
+        "title": {"fa": "انجام عملیات در محل", "en": "Carry out the works"},
+        "role": "applicant",
+        "kind": "citizen",
+        "deadline_days": 10,
+        "legal_basis": {"law": "آیین‌نامه آزمایشی", "article": "ماده ۴"},
+        "outcomes": [{"outcome": "done", "to": "review"}],
+    }
+    process["roles"] = [{"code": "applicant", "title": {"fa": "متقاضی", "en": "Applicant"}}]
+    process["start"] = "works"
+    process["steps"] = [works, *process["steps"]]
+    service = publish_definition(process)
+    case = submit_case(service=service, applicant=citizen, district=district)
+    client.force_login(citizen)
+
+    page = client.get(page_of(case))
+    assert "انجام عملیات در محل" in text_of(page) and 'value="done"' in page.content.decode()
+    other = make_citizen()
+    client.force_login(other)
+    assert client.post(page_of(case), {"action": "done", "step_id": "works"}).status_code == 404
+    client.force_login(citizen)
+    refused = client.post(page_of(case), {"action": "done", "step_id": "review"})
+    assert refused.status_code == 400 and case.positions.get().step_id == "works"
+
+    done = client.post(page_of(case), {"action": "done", "step_id": "works"})
+    assert done.status_code == 302
+    assert case.positions.get().step_id == "review"
+    assert case.events.order_by("-seq").first().actor == citizen

@@ -29,6 +29,21 @@ def citizen_profile_is_complete(*, user: User) -> bool:
     return user.kind != UserKind.CITIZEN or bool(user.national_id)
 
 
+# Where each kind of account starts after signing in with no `next`: the page its work is on.
+# URL names rather than imports: the portal, desk and offices apps sit above accounts.
+START_PAGES = {
+    UserKind.CITIZEN: "portal:my_cases",
+    UserKind.OPERATOR: "offices:dashboard",
+    UserKind.STAFF: "desk:home",  # the desk sends each member on to their queue or role's page
+}
+
+
+def start_page_for(*, user: User) -> str:
+    """The URL name a person lands on after signing in when no page asked for the sign-in: a
+    citizen's cases, an operator's office dashboard, a staff member's desk."""
+    return START_PAGES.get(user.kind, "core:home")
+
+
 def role_bindings_for(*, user: User) -> QuerySet[RoleBinding]:
     """A person's role bindings with their role, district and department loaded."""
     return RoleBinding.objects.filter(user=user).select_related("role", "district", "department")

@@ -608,6 +608,21 @@ def staff_totp_verify(
     return user
 
 
+def staff_totp_check(
+    *, user: User, code: str, purpose: str, address: str | None = None, now: datetime | None = None
+) -> None:
+    """Ask a signed-in staff member for a fresh authenticator code before an act that needs their
+    explicit assent (`purpose`, e.g. "signature": signing a permit). The same checks, lockout
+    counting and errors as staff_totp_verify — each time step is accepted once, so the code used
+    to sign in, or to sign a moment before, is refused as replayed — but nobody is signed in and
+    no sign-in is recorded; a refusal is audited as signin.failed with `purpose` as its method.
+    Raises SignInError: not_enrolled (400), locked (429), totp_wrong, totp_replayed, credentials (403)."""
+    now = _now(now)
+    if not (user.totp_confirmed and user.totp_secret):
+        raise SignInError("not_enrolled", _("This account has no authenticator yet; set one up first."))
+    _second_factor(user=user, code=code, now=now, address=address, method=purpose)
+
+
 def staff_totp_enrol(*, user: User) -> str:
     """Start (or resume) enrolment of an authenticator app; return the otpauth:// URI to show as a
     QR code. The secret is created once and kept until confirmed, so reloading the page does not

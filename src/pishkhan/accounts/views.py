@@ -47,14 +47,17 @@ def _remember_next(request) -> None:
         request.session[SIGNIN_NEXT] = nxt
 
 
-def _next_url(request) -> str:
-    return _safe_next(request, request.session.get(SIGNIN_NEXT)) or resolve_url(settings.LOGIN_REDIRECT_URL)
+def _next_url(request, user: User) -> str:
+    """The page that asked for the sign-in, or else the person's own start page."""
+    return _safe_next(request, request.session.get(SIGNIN_NEXT)) or resolve_url(
+        selectors.start_page_for(user=user)
+    )
 
 
 def _login(request, user: User) -> str:
     """Sign `user` in for this browser; return where to go next. login() rotates the session key,
     so an identifier seen before sign-in is worthless after it."""
-    destination = _next_url(request)
+    destination = _next_url(request, user)
     login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     for key in (SIGNIN_MOBILE, SIGNIN_NEXT, STAFF_PENDING):
         request.session.pop(key, None)
@@ -145,7 +148,7 @@ def citizen_profile(request):
     if user.kind != UserKind.CITIZEN:
         raise PermissionDenied
     destination = _safe_next(request, request.POST.get("next") or request.GET.get("next")) or resolve_url(
-        settings.LOGIN_REDIRECT_URL
+        selectors.start_page_for(user=user)
     )
     if user.national_id:
         return HttpResponseRedirect(destination)

@@ -1,7 +1,8 @@
-"""Forms of the staff desk: editing a draft's steps and documents, the draft's note, and importing
-a file. They check the shape of what was typed; whether the process still holds together is
-catalog.services' job (version_update_draft validates the whole definition), and its problems are
-put back on these forms by desk.editing."""
+"""Forms of the staff desk: editing a draft's steps and documents, the draft's note, importing
+a file, and in the inbox recording a site visit and signing. They check the shape of what was
+typed; whether the process still holds together is catalog.services' job (version_update_draft
+validates the whole definition), and its problems are put back on these forms by desk.editing;
+the engine's refusals of a visit or a signature are put back by desk.inbox_views."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from pishkhan.accounts.forms import OneTimeCodeField
+from pishkhan.cases.documents import INSPECTION_PHOTO_DOCUMENT, MAX_INSPECTION_PHOTOS
 from pishkhan.catalog.loader import MAX_FILE_BYTES
-from pishkhan.core.text import to_ascii_digits
+from pishkhan.core.text import localize_digits, to_ascii_digits
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 DOCUMENT_FORMATS = ("pdf", "jpg", "png", "tiff", "dwg", "zip")
@@ -233,3 +236,112 @@ class ImportForm(forms.Form):
                 code="too_large",
             )
         return upload
+
+
+# --- the staff inbox: recording a site visit, signing ----------------------------------------
+
+
+class PhotoInput(forms.FileInput):
+    """A file input for several photos that asks a phone for its back camera. `accept` only
+    steers the phone's picker; cases.documents checks each file by its content."""
+
+    allow_multiple_selected = True
+
+    def __init__(self, attrs=None):
+        super().__init__({"accept": "image/*", "capture": "environment", "multiple": True, **(attrs or {})})
+
+
+class PhotosField(forms.FileField):
+    """Zero or more uploaded photos, as a list (the content checks are the engine's)."""
+
+    widget = PhotoInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(PhotosField, self).clean(upload, initial) for upload in files if upload]
+
+
+class InspectionForm(forms.Form):
+    """What an inspector records of a site visit: findings, where, and photos taken there. The
+    form checks the shape; cases.inspections checks the rest (a place inside Iran, each photo's
+    content) and its refusals are put back on these fields."""
+
+    findings = forms.CharField(
+        label=_("What you found on site"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Write what you found on site.")},
+    )
+    latitude = NumberField(
+        label=_("Latitude"),
+        required=False,
+        help_text=_("e.g. 35.6892"),
+        error_messages={"invalid": _("Type the latitude as a number, e.g. 35.6892.")},
+    )
+    longitude = NumberField(
+        label=_("Longitude"),
+        required=False,
+        help_text=_("e.g. 51.3890"),
+        error_messages={"invalid": _("Type the longitude as a number, e.g. 51.3890.")},
+    )
+    # Filled by the geolocation button with what the phone reports, in metres; never typed.
+    accuracy = NumberField(required=False, widget=forms.HiddenInput)
+    location_source = forms.ChoiceField(
+        choices=[("typed", "typed"), ("device", "device")], required=False, widget=forms.HiddenInput
+    )
+    photos = PhotosField(label=_("Photos taken on site (optional)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The limits are the engine's (cases.documents); said here in the page's digits.
+        self.fields["photos"].help_text = _(
+            "Taken with the phone's camera on site (on a computer, choose the files): JPEG or PNG, "
+            "up to %(count)s photos of at most %(size)s MB each."
+        ) % {
+            "count": localize_digits(MAX_INSPECTION_PHOTOS),
+            "size": localize_digits(int(INSPECTION_PHOTO_DOCUMENT.max_size_mb)),
+        }
+
+    def clean(self):
+        data = super().clean()
+        lat, lng = data.get("latitude"), data.get("longitude")
+        if (lat is None) != (lng is None) and not {"latitude", "longitude"} & set(self.errors):
+            missing = "longitude" if lng is None else "latitude"
+            self.add_error(missing, _("Give both the latitude and the longitude, or neither."))
+        return data
+
+    def location(self) -> dict | None:
+        """The cleaned location as cases.inspections takes it, or None."""
+        data = self.cleaned_data
+        if data.get("latitude") is None or data.get("longitude") is None:
+            return None
+        accuracy = data.get("accuracy")
+        return {
+            "lat": float(data["latitude"]),
+            "lng": float(data["longitude"]),
+            "accuracy_m": float(accuracy) if accuracy is not None else None,
+            "source": data.get("location_source") or "typed",
+        }
+
+
+class SignatureForm(forms.Form):
+    """Signing a step: the explicit confirmation and a fresh authenticator code. `shown_sha256` is
+    the digest of the sheet the page showed (cases.signatures.signature_sheet)."""
+
+    confirm = forms.BooleanField(
+        label=_("I have read this and I sign it"),
+        error_messages={"required": _("Tick the box to confirm that you have read it and sign it.")},
+    )
+    code = OneTimeCodeField(
+        label=_("Code from your authenticator app"),
+        help_text=_("Six digits. Use a new code, not the one you signed in with."),
+        error_messages={"required": _("Type the code from your authenticator app.")},
+    )
+    shown_sha256 = forms.RegexField(
+        regex=r"^[0-9a-f]{64}$",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("The page was incomplete; reload it and sign again."),
+            "invalid": _("The page was incomplete; reload it and sign again."),
+        },
+    )

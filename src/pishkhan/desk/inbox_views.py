@@ -6,7 +6,12 @@ engine's own CaseError message, shown on the page with its status (400 bad input
 yours, 409 the case moved on); the form keeps what was typed.
 
 Privacy (DOMAIN.md §7): experts never meet the applicant, so the case page shows no personal
-data of the applicant — no name, mobile or national ID; the tracking code names the case."""
+data of the applicant — no name, mobile or national ID, not even when the form asked for them
+(CONTACT_FIELD_TYPES); the tracking code names the case and questions go through the system.
+
+Two kinds of step get their own form: an inspection records the visit (findings, the place,
+photos taken there: cases.inspections), and a step where someone signs shows what is signed and
+asks for an explicit confirmation and a fresh authenticator code (cases.signatures)."""
 
 from __future__ import annotations
 
@@ -18,11 +23,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pishkhan.accounts.models import District, RoleBinding, User, UserKind
+from pishkhan.cases.documents import INSPECTION_PHOTO, INSPECTION_PHOTO_DOCUMENT, MAX_INSPECTION_PHOTOS
+from pishkhan.cases.inspections import inspection_complete, inspection_records
 from pishkhan.cases.models import Alert, Position, PositionState
 from pishkhan.cases.selectors import (
     MANAGER_ROLE,
@@ -36,9 +43,13 @@ from pishkhan.cases.selectors import (
     workload,
 )
 from pishkhan.cases.services import CaseError, case_advance, case_claim, case_reassign, case_release
+from pishkhan.cases.signatures import SIGNING_OUTCOMES, signature_required, signature_sheet, signature_sign
+from pishkhan.core.ratelimit import client_address
 from pishkhan.core.templatetags.pishkhan import format_jalali
+from pishkhan.core.text import localize_digits
 
 from .access import forbidden, is_process_owner, staff_required
+from .forms import InspectionForm, SignatureForm
 
 # Common reasons for a rejection; the clerk picks one and may add details. The stored reason is
 # the chosen sentence (in the clerk's language) followed by the details: the applicant reads it.
@@ -52,6 +63,18 @@ REJECT_REASONS = {
 DEFAULT_DUE_DAYS = 5
 # The states of a step that waits for staff (queued in its role's queue, or held by someone).
 OPEN_STATES = (PositionState.QUEUED, PositionState.CLAIMED)
+# Answers that reach the applicant rather than describe what is asked for. No step of the desk
+# needs them — an expert with a question asks through a correction request — so they are never
+# shown here. (The `address` fields of the definitions are the property's or the site's, which
+# every step works on and the inspector goes to; the applicant's own address is not asked.)
+CONTACT_FIELD_TYPES = frozenset({"mobile", "national_id"})
+# What the buttons of an inspection report say, when the definition gives the outcome no label.
+REPORT_BUTTONS = {
+    "done": gettext_lazy("Record the visit and finish the step"),
+    "approve": gettext_lazy("Record the visit and approve"),
+    "refer": gettext_lazy("Record the visit and refer"),
+    "reject": gettext_lazy("Record the visit and reject"),
+}
 
 
 def _language() -> str:
@@ -176,13 +199,17 @@ def inbox_release(request, position_id: int):
 
 
 def _answer_rows(definition, answers: dict, language: str) -> list[dict]:
-    """(label, shown value) of each answered field, in the form's order."""
+    """(label, shown value) of each answered field, in the form's order; the applicant's contact
+    details (CONTACT_FIELD_TYPES) are named but not shown."""
     yes, no = _("Yes"), _("No")
     rows = []
     for field in definition.fields:
         if field.id not in answers or answers[field.id] in (None, ""):
             continue
         value = answers[field.id]
+        if field.type in CONTACT_FIELD_TYPES:
+            rows.append({"label": field.label.get(language), "value": "", "withheld": True})
+            continue
         if isinstance(value, bool):
             shown = yes if value else no
         elif field.options:
@@ -191,6 +218,8 @@ def _answer_rows(definition, answers: dict, language: str) -> list[dict]:
             shown = "، ".join(labels.get(str(v), str(v)) for v in values)
         elif field.type == "map_point" and isinstance(value, dict):
             shown = f"{value.get('lat', '')}, {value.get('lng', '')}"  # reads as a coordinate pair
+            rows.append({"label": field.label.get(language), "value": shown, "ltr": True})
+            continue
         elif field.type == "jalali_date" and isinstance(value, str):
             # Stored as an ISO Gregorian date; staff read Jalali like everyone else.
             try:
@@ -208,9 +237,11 @@ def _answer_rows(definition, answers: dict, language: str) -> list[dict]:
 
 
 def _document_rows(case, definition, language: str) -> list[dict]:
+    """The case's documents, previewed; the photos of a site visit are shown with the visit."""
     titles = {d.id: d.title.get(language) for d in definition.documents}
     rows = []
-    for document in case.documents.select_related("file").order_by("document_type", "pk"):
+    documents = case.documents.exclude(document_type=INSPECTION_PHOTO).select_related("file")
+    for document in documents.order_by("document_type", "pk"):
         content_type = document.file.content_type
         url = reverse(
             "cases:document_download",
@@ -250,17 +281,67 @@ def _actions(request, case, definition, language: str) -> list[dict]:
         if step is None:
             continue
         outcomes = list(dict.fromkeys(outcome.outcome for outcome in step.outcomes))
-        actions.append(
+        action = {
+            "position": position,
+            "step_id": step.id,
+            "title": step.title.get(language) if step.title else step.id,
+            "role": role_title(position.role, definition),
+            "outcomes": outcomes,
+            "mine": position.assignee_id == request.user.pk,
+            "kind": "",
+        }
+        if step.kind == "inspection" and any(o != "return" for o in outcomes):
+            # One report form for every outcome but a return, which has its own request form.
+            action["kind"] = "inspection"
+            action["report_buttons"] = [
+                {"outcome": o, "label": _outcome_label(step, o, language, REPORT_BUTTONS)}
+                for o in outcomes
+                if o != "return"
+            ]
+            action["outcomes"] = [o for o in outcomes if o == "return"]
+        elif signature_required(step) and any(o in SIGNING_OUTCOMES for o in outcomes):
+            action["kind"] = "signature"
+            action["sign_outcome"] = next(o for o in outcomes if o in SIGNING_OUTCOMES)
+            action["sheet"] = signature_sheet(case, step_id=step.id)
+            titles = {d.id: d.title.get(language) for d in [*definition.documents, INSPECTION_PHOTO_DOCUMENT]}
+            action["sheet_documents"] = list(
+                dict.fromkeys(titles.get(d["type"], d["type"]) for d in action["sheet"].documents)
+            )
+            action["outcomes"] = [o for o in outcomes if o not in SIGNING_OUTCOMES]
+        actions.append(action)
+    return actions
+
+
+def _outcome_label(step, outcome: str, language: str, defaults: dict) -> str:
+    """The definition's label of `outcome` at `step` (e.g. "Violation on site"), else the default."""
+    labelled = next((o.label for o in step.outcomes if o.outcome == outcome and o.label), None)
+    if labelled is not None:
+        return labelled.get(language)
+    return str(defaults.get(outcome, OUTCOME_LABELS.get(outcome, outcome)))
+
+
+def _inspection_rows(case, definition, language: str) -> list[dict]:
+    """The recorded site visits, each with its photos' preview links and the place."""
+    rows = []
+    for record in inspection_records(case):
+        photos = []
+        for number, document in enumerate(record.photos, start=1):
+            url = reverse(
+                "cases:document_download",
+                kwargs={"tracking_code": case.tracking_code, "document_id": document.pk},
+            )
+            photos.append(
+                {"number": number, "url": url, "preview_url": url + "?preview=1", "document": document}
+            )
+        rows.append(
             {
-                "position": position,
-                "step_id": step.id,
-                "title": step.title.get(language) if step.title else step.id,
-                "role": role_title(position.role, definition),
-                "outcomes": outcomes,
-                "mine": position.assignee_id == request.user.pk,
+                "record": record,
+                "step_title": _step_title(definition, record.step_id, language),
+                "outcome_label": OUTCOME_LABELS.get(record.outcome, record.outcome),
+                "photos": photos,
             }
         )
-    return actions
+    return rows
 
 
 def _step_title(definition, step_id: str, language: str) -> str:
@@ -268,15 +349,40 @@ def _step_title(definition, step_id: str, language: str) -> str:
     return step.title.get(language) if step is not None and step.title else step_id
 
 
-def _case_context(request, case, *, posted=None, error=None) -> dict:
+def _case_context(request, case, *, posted=None, error=None, bound_form=None) -> dict:
+    """What the case page shows. `bound_form`: the inspection or signature form that was sent
+    and refused, re-shown in its step with what was typed (never the authenticator code)."""
     definition = case_definition(case)
     language = _language()
+    actions = _actions(request, case, definition, language)
+    for action in actions:
+        step_id = action["step_id"]
+        sent = bound_form is not None and posted is not None and posted.get("step") == step_id
+        if action["kind"] == "inspection":
+            action["form"] = bound_form if sent else InspectionForm(auto_id=f"{step_id}-%s")
+        elif action["kind"] == "signature":
+            action["form"] = (
+                bound_form
+                if sent
+                else SignatureForm(auto_id=f"{step_id}-%s", initial={"shown_sha256": action["sheet"].sha256})
+            )
+            # The code is spent or wrong: a new one is typed; the digest is the sheet shown now.
+            if action["form"].is_bound:
+                action["form"].data = _without(action["form"].data, "code", sha256=action["sheet"].sha256)
+    signed = {
+        event.seq: (event.data.get("evidence") or {}).get("signature")
+        for event in case.events.filter(activity="completed").only("seq", "data")
+        if isinstance(event.data, dict) and isinstance(event.data.get("evidence"), dict)
+    }
     return {
         "case": case,
         "service": definition.title.get(language),
         "answers": _answer_rows(definition, case.answers or {}, language),
         "documents": _document_rows(case, definition, language),
         "document_types": [(d.id, d.title.get(language)) for d in definition.documents],
+        "inspections": _inspection_rows(case, definition, language),
+        "max_photos": MAX_INSPECTION_PHOTOS,
+        "signatures": {seq: signature for seq, signature in signed.items() if signature},
         "timeline": case_timeline(case, viewer=request.user),
         "positions": [
             {
@@ -286,7 +392,7 @@ def _case_context(request, case, *, posted=None, error=None) -> dict:
             }
             for position in case.positions.select_related("assignee").order_by("assigned_at", "pk")
         ],
-        "actions": _actions(request, case, definition, language),
+        "actions": actions,
         "reject_reasons": [(key, str(label)) for key, label in REJECT_REASONS.items()],
         "default_due_days": DEFAULT_DUE_DAYS,
         "posted": posted,
@@ -309,6 +415,11 @@ def inbox_case(request, tracking_code: str):
 
     posted = request.POST
     outcome = posted.get("outcome", "")
+    step = case_definition(case).step(posted.get("step", ""))
+    if step is not None and step.kind == "inspection" and outcome != "return":
+        return _record_inspection(request, case, step_id=step.id, outcome=outcome)
+    if signature_required(step) and outcome in SIGNING_OUTCOMES:
+        return _sign(request, case, step_id=step.id, outcome=outcome)
     reason = posted.get("reason", "").strip()
     request_data = None
     try:
@@ -329,16 +440,99 @@ def inbox_case(request, tracking_code: str):
             request=request_data,
         )
     except CaseError as error:
-        if error.code == "stale":
-            error.message = _(
-                "Someone completed this step before you, or the case moved on while the page was "
-                "open; nothing was changed. The page now shows the case as it is."
-            )
-        context = _case_context(request, case, posted=posted, error=error)
-        return _render(request, "desk/inbox_case.html", context, status=error.status)
+        return _refused(request, case, error)
+    return _moved_on(request, case, event)
+
+
+def _refused(request, case, error: CaseError, *, form=None):
+    """The case page again, with the engine's refusal and what was typed; the refusal's status.
+    A refusal that names fields of the inspection or signature form is put on those fields."""
+    if error.code == "stale":
+        error.message = _(
+            "Someone completed this step before you, or the case moved on while the page was "
+            "open; nothing was changed. The page now shows the case as it is."
+        )
+    shown_error = error
+    if form is not None and error.field_errors and set(error.field_errors) <= set(form.fields):
+        for field, problems in error.field_errors.items():
+            for problem in problems:
+                form.add_error(field, problem)
+        shown_error = None  # the form shows it, beside the field
+    context = _case_context(request, case, posted=request.POST, error=shown_error, bound_form=form)
+    return _render(request, "desk/inbox_case.html", context, status=error.status)
+
+
+def _moved_on(request, case, event):
     label = OUTCOME_LABELS.get(event.outcome, event.outcome)
     messages.success(request, _("Done: %(outcome)s. The case moved on.") % {"outcome": label})
     return redirect("desk:inbox_case", tracking_code=case.tracking_code)
+
+
+def _invalid_form(request, case, form):
+    context = _case_context(request, case, posted=request.POST, bound_form=form)
+    return _render(request, "desk/inbox_case.html", context, status=400)
+
+
+def _record_inspection(request, case, *, step_id: str, outcome: str):
+    """POST of an inspection report: findings, latitude/longitude (typed or from the phone),
+    photos → cases.inspections.inspection_complete."""
+    form = InspectionForm(request.POST, request.FILES, auto_id=f"{step_id}-%s")
+    if not form.is_valid():
+        return _invalid_form(request, case, form)
+    try:
+        event = inspection_complete(
+            case=case,
+            step_id=step_id,
+            outcome=outcome,
+            actor=request.user,
+            photos=form.cleaned_data["photos"],
+            location=form.location(),
+            findings=form.cleaned_data["findings"],
+        )
+    except CaseError as error:
+        return _refused(request, case, error, form=form)
+    count = len(event.data["evidence"]["inspection"]["photos"])
+    messages.success(
+        request,
+        ngettext(
+            "The visit is recorded with %(count)s photo. The case moved on.",
+            "The visit is recorded with %(count)s photos. The case moved on.",
+            count,
+        )
+        % {"count": localize_digits(count)},
+    )
+    return redirect("desk:inbox_case", tracking_code=case.tracking_code)
+
+
+def _sign(request, case, *, step_id: str, outcome: str):
+    """POST of a signature: the confirmation, a fresh authenticator code and the digest of the
+    sheet the page showed → cases.signatures.signature_sign."""
+    form = SignatureForm(request.POST, auto_id=f"{step_id}-%s")
+    if not form.is_valid():
+        return _invalid_form(request, case, form)
+    try:
+        signature_sign(
+            case=case,
+            step_id=step_id,
+            outcome=outcome,
+            actor=request.user,
+            confirmed=form.cleaned_data["confirm"],
+            code=form.cleaned_data["code"],
+            shown_sha256=form.cleaned_data["shown_sha256"],
+            address=client_address(request),
+        )
+    except CaseError as error:
+        return _refused(request, case, error, form=form)
+    messages.success(request, _("Signed. The case moved on."))
+    return redirect("desk:inbox_case", tracking_code=case.tracking_code)
+
+
+def _without(data, name: str, *, sha256: str):
+    """A bound form's data without `name`, and with the digest of the sheet shown now."""
+    copy = data.copy()
+    copy.pop(name, None)
+    copy["shown_sha256"] = sha256
+    return copy
 
 
 def _reject_reason(choice: str, details: str) -> str:

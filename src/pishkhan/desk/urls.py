@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import inbox_views, views
+from . import inbox_views, map_views, views
 
 app_name = "desk"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("inbox/steps/<int:position_id>/claim", inbox_views.inbox_claim, name="inbox_claim"),
     path("inbox/steps/<int:position_id>/release", inbox_views.inbox_release, name="inbox_release"),
     path("inbox/<str:tracking_code>/", inbox_views.inbox_case, name="inbox_case"),
+    path("map/", map_views.case_map, name="map"),
+    path("map/data.json", map_views.case_map_data, name="map_data"),
     path("processes/", views.process_list, name="process_list"),
     path("processes/import", views.process_import, name="process_import"),
     path("processes/<str:code>/", views.process_detail, name="process_detail"),

@@ -20,7 +20,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from pishkhan.accounts.models import Role
+from pishkhan.accounts.models import Role, RoleBinding
+from pishkhan.cases.selectors import MANAGER_ROLE, OVERSIGHT_ROLES, queue_for
 from pishkhan.catalog import selectors
 from pishkhan.catalog.definition import STANDARD_ROLES, Text
 from pishkhan.catalog.diff import definition_diff
@@ -38,12 +39,13 @@ from pishkhan.catalog.services import (
 from pishkhan.catalog.validation import validate_definition
 from pishkhan.core.text import localize_digits
 
-from .access import forbidden, is_process_owner, owner_message, owner_required, staff_required
+from .access import PROCESS_OWNER, forbidden, is_process_owner, owner_message, owner_required, staff_required
 from .comparison import baseline_index, column_get, metric_rows, role_names, service_columns, step_changes
 from .editing import edit_body, edit_initial, problems_to_forms
 from .forms import DocumentFormSet, ImportForm, NoteForm, StepFormSet
 
 SORT_KEYS = ("title", *METRIC_LABELS)
+ADMINISTRATOR = "administrator"
 
 
 def _language() -> str:
@@ -88,7 +90,24 @@ def _version_or_404(request, code: str, number: int):
 @staff_required
 @require_safe
 def desk_home(request):
-    return redirect("desk:process_list")
+    """`desk/`, where staff land after signing in: for a manager the team page (their district's
+    workload and overdue steps, one click from their own queue); for anyone with a step waiting in
+    their queue, the queue; otherwise the page of what their roles do — the process bank for
+    process owners, the map of every open case for auditors and council observers, the admin site
+    for administrators. Anyone else gets their (empty) queue."""
+    user = request.user
+    roles = set(RoleBinding.objects.filter(user=user).values_list("role__code", flat=True))
+    if MANAGER_ROLE in roles:
+        return redirect("desk:inbox_team")
+    if queue_for(user).exists():
+        return redirect("desk:inbox")
+    if PROCESS_OWNER in roles:
+        return redirect("desk:process_list")
+    if roles & set(OVERSIGHT_ROLES):
+        return redirect("desk:map")
+    if ADMINISTRATOR in roles and user.is_staff:
+        return redirect("admin:index")
+    return redirect("desk:inbox")
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 and the city's oversight table.
 
     office_of(user) -> Office | None
+    office_filing_refusal(office, *, today) -> str | None
     office_cases(office, *, status=None) -> QuerySet[Case]
     office_dashboard(office, *, now) -> dict
     jalali_month_bounds(year, month) -> (start, end)    aware datetimes, end exclusive
@@ -21,12 +22,13 @@ import jdatetime
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from pishkhan.accounts.models import UserKind
 from pishkhan.cases.models import Case, CaseEvent, CaseStatus, Position, PositionState
 from pishkhan.core.calendar import TEHRAN, from_jalali, local_date, to_jalali
 
-from .models import Office, OfficeOperator
+from .models import Office, OfficeOperator, OfficeStatus
 
 
 def office_of(user) -> Office | None:
@@ -37,6 +39,18 @@ def office_of(user) -> Office | None:
         return None
     link = OfficeOperator.objects.select_related("office", "office__district").filter(user=user).first()
     return link.office if link else None
+
+
+def office_filing_refusal(office: Office, *, today: dt.date) -> str | None:
+    """Why `office` may not file requests on `today` (suspended, licence expired), in the active
+    language; None when it may. The engine refuses such a filing; the counter says so up front."""
+    if office.status != OfficeStatus.ACTIVE:
+        return _("%(office)s is suspended and may not file requests.") % {"office": office}
+    if office.licence_expires_on < today:
+        return _("The licence of %(office)s has expired; it may not file requests until it is renewed.") % {
+            "office": office
+        }
+    return None
 
 
 def office_cases(office: Office, *, status: str | None = None) -> QuerySet[Case]:

@@ -9,20 +9,30 @@ far and the validator's errors (keyed by field path, `owners[1].national_id`) in
 templates draw, so a form sent back with errors keeps everything that was typed.
 
 HTML names are the validator's paths: `area_m2`, `contractor.name`, `owners[0].share`, and
-`site.lat` / `site.lng` for a map point. `file` fields are not in the form: documents are uploaded
-on the case page after filing."""
+`site.lat` / `site.lng` for a map point. A `file` field is an upload control (portal.uploads): the
+file is checked and kept with the draft as soon as it arrives, and its answer is the kept file's
+SHA-256, added by `answers_with_files` when the form is sent."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext as _
 
+from pishkhan.accounts.models import District
+from pishkhan.cases.models import Case, SubmissionKey
 from pishkhan.catalog.definition import Definition, Field
+from pishkhan.core.calendar import local_date, to_jalali
 
 from .models import ApplicationDraft
+from .uploads import REMOVE_NAME, SLOT_NAME, UploadSlot, kept_for_page, upload_slots
 
 # Names the form itself uses; a field id never starts with an underscore.
 TOKEN_NAME = "_token"  # noqa: S105 - the name of the one-time token field, not a secret
@@ -36,6 +46,40 @@ _ROW_KEY = re.compile(r"^(?P<group>[a-z][a-z0-9_]*)\[(?P<index>\d{1,4})\]\.")
 # follow; anything else the server decides when the form is sent.
 _SIMPLE_CONDITION = re.compile(
     r"""^\s*(?P<field>[a-z][a-z0-9_]*)\s*==\s*(?:'(?P<single>[^'\\]*)'|"(?P<double>[^"\\]*)"|(?P<bool>true|false))\s*$"""
+)
+# The calendar's names. Month names are the Persian ones, transliterated in English.
+JALALI_MONTHS = (
+    gettext_lazy("Farvardin"),
+    gettext_lazy("Ordibehesht"),
+    gettext_lazy("Khordad"),
+    gettext_lazy("Tir"),
+    gettext_lazy("Mordad"),
+    gettext_lazy("Shahrivar"),
+    gettext_lazy("Mehr"),
+    gettext_lazy("Aban"),
+    gettext_lazy("Azar"),
+    gettext_lazy("Dey"),
+    gettext_lazy("Bahman"),
+    gettext_lazy("Esfand"),
+)
+# The week starts on Saturday in Iran.
+WEEKDAY_NAMES = (
+    gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
+)
+WEEKDAY_INITIALS = (
+    pgettext_lazy("weekday initial", "Sa"),
+    pgettext_lazy("weekday initial", "Su"),
+    pgettext_lazy("weekday initial", "Mo"),
+    pgettext_lazy("weekday initial", "Tu"),
+    pgettext_lazy("weekday initial", "We"),
+    pgettext_lazy("weekday initial", "Th"),
+    pgettext_lazy("weekday initial", "Fr"),
 )
 NUMERIC_TYPES = ("number", "money", "national_id", "mobile", "postal_code")
 LTR_TYPES = ("national_id", "mobile", "postal_code")
@@ -123,6 +167,8 @@ class Widget:
     ltr: bool = False
     row_min: int = 0
     row_max: int | None = None
+    upload: UploadSlot | None = None
+    kept: dict | None = None
 
     @property
     def error_id(self) -> str:
@@ -145,7 +191,16 @@ def _simple_condition(condition: str) -> tuple[str, str] | None:
     return match["field"], value
 
 
-def _widgets(fields: list[Field], values: dict, errors: dict, *, prefix: str, language: str) -> list[Widget]:
+def _widgets(
+    fields: list[Field],
+    values: dict,
+    errors: dict,
+    *,
+    prefix: str,
+    language: str,
+    slots: dict[str, UploadSlot],
+    kept: dict[str, dict],
+) -> list[Widget]:
     ids_here = {f.id for f in fields}
     widgets = []
     for f in fields:
@@ -196,6 +251,8 @@ def _widgets(fields: list[Field], values: dict, errors: dict, *, prefix: str, la
                     errors,
                     prefix=f"{name}[{i}].",
                     language=language,
+                    slots=slots,
+                    kept=kept,
                 )
                 for i in range(shown)
             ]
@@ -208,34 +265,158 @@ def _widgets(fields: list[Field], values: dict, errors: dict, *, prefix: str, la
                 errors,
                 prefix=name + ".",
                 language=language,
+                slots=slots,
+                kept=kept,
             )
+        elif f.type == "file":
+            widget.upload = slots.get(name)
+            widget.kept = kept.get(name)
         elif f.type == "boolean":
             widget.value = bool(value) and str(value).strip().lower() in ("on", "true", "1", "yes")
-        elif f.type != "file":
+        else:
             widget.value = value if isinstance(value, str) else ("" if value is None else str(value))
         widgets.append(widget)
     return widgets
 
 
-def form_widgets(definition: Definition, values: dict, errors: dict, *, language: str) -> list[Widget]:
+def form_widgets(
+    definition: Definition,
+    values: dict,
+    errors: dict,
+    *,
+    language: str,
+    slots: list[UploadSlot] | None = None,
+    kept: dict[str, dict] | None = None,
+) -> list[Widget]:
     """The widgets of the whole form, filled with `values` (answers_from_post's shape) and with
-    each error path's messages on its widget."""
-    return _widgets(definition.fields, values or {}, errors or {}, prefix="", language=language)
+    each error path's messages on its widget; a file field's widget carries its upload slot and
+    the file kept for it (portal.uploads.kept_for_page's records)."""
+    return _widgets(
+        definition.fields,
+        values or {},
+        errors or {},
+        prefix="",
+        language=language,
+        slots={slot.name: slot for slot in slots or []},
+        kept=kept or {},
+    )
 
 
-def required_files(definition: Definition) -> list[Field]:
-    """Required file fields, top level or in groups: the form cannot fill them, so the page says so
-    and the validator's message for them shows when the form is sent."""
+def files_outside_form(definition: Definition, slots: list[UploadSlot]) -> list[Field]:
+    """Required file fields the form has no upload control for (inside a repeated group, or
+    naming no document): the page says so and the validator's message shows when it is sent."""
+    inside = {id(slot.field) for slot in slots if slot.field is not None}
     found = []
 
     def walk(fields):
         for f in fields:
-            if f.type == "file" and f.required:
+            if f.type == "file" and f.required and id(f) not in inside:
                 found.append(f)
             walk(f.fields)
 
     walk(definition.fields)
     return found
+
+
+def case_for_token(*, user, token: str) -> Case | None:
+    """The case this person already filed with the form's one-time token, if any: a form sent
+    again after it worked (a double click that arrives late, a retry) leads to that case instead
+    of asking for the files the first request already used up."""
+    if not token:
+        return None
+    row = (
+        SubmissionKey.objects.select_related("case").filter(user=user, key=token, case__isnull=False).first()
+    )
+    return row.case if row is not None else None
+
+
+# --- the page around the form --------------------------------------------------------------------
+
+
+def _field_types(fields: list[Field]) -> set[str]:
+    types = set()
+    for f in fields:
+        types.add(f.type)
+        types |= _field_types(f.fields)
+    return types
+
+
+def browser_texts(*, now: dt.datetime | None = None) -> dict:
+    """What the form's scripts say, in the active language, and today's Jalali date in Tehran (the
+    calendar opens on it): given to the page as JSON (json_script), never built in JavaScript."""
+    today = to_jalali(local_date(now or timezone.now()))
+    return {
+        "persianDigits": (get_language() or "fa").startswith("fa"),
+        "today": [today.year, today.month, today.day],
+        "months": [str(name) for name in JALALI_MONTHS],
+        "weekdays": [str(name) for name in WEEKDAY_INITIALS],
+        "weekdayNames": [str(name) for name in WEEKDAY_NAMES],
+        "openCalendar": _("Choose the date from a calendar"),
+        "calendar": _("Calendar"),
+        "previousMonth": _("Previous month"),
+        "nextMonth": _("Next month"),
+        "todayButton": _("Today"),
+        "close": _("Close"),
+        "uploading": _("Uploading… {percent} percent"),
+        "uploaded": _("Uploaded: the file is kept with this form."),
+        "uploadFailed": _("The upload did not finish; check the connection and choose the file again."),
+        "removed": _("The file was removed."),
+        "mapLabel": _("Map: click to mark the place; drag the marker to move it"),
+        "marker": _("The chosen place"),
+        "zoomIn": _("Zoom in"),
+        "zoomOut": _("Zoom out"),
+    }
+
+
+def map_settings() -> dict:
+    """The map point widget's data: the tile URL template (settings.MAP_TILES; no tiles when it is
+    empty, and the districts' outlines still show where to click), its attribution, and each
+    district with a boundary as GeoJSON."""
+    return {
+        "tiles": getattr(settings, "MAP_TILES", "") or "",
+        "attribution": getattr(settings, "MAP_ATTRIBUTION", "") or "",
+        "districts": [
+            {"code": d.code, "name": str(d), "boundary": d.boundary}
+            for d in District.objects.exclude(boundary__isnull=True).order_by("number")
+            if isinstance(d.boundary, dict)
+        ],
+    }
+
+
+def form_context(
+    *,
+    definition: Definition,
+    values: dict,
+    errors: dict,
+    kept: dict[str, dict],
+    language: str,
+    upload_url: str,
+) -> dict:
+    """The context the apply form and the office counter share: the widgets, the upload controls
+    of the first step's documents, what the form cannot take, and what the page's scripts need
+    (the Leaflet files and the map's data only when the form has a map point)."""
+    slots = upload_slots(definition, language=language)
+    shown = kept_for_page(slots, kept)
+    types = _field_types(definition.fields)
+    in_form = {slot.document.id for slot in slots}
+    return {
+        "widgets": form_widgets(definition, values, errors, language=language, slots=slots, kept=shown),
+        "document_slots": [
+            {"slot": slot, "kept": shown.get(slot.name), "errors": errors.get(slot.name, [])}
+            for slot in slots
+            if slot.field is None
+        ],
+        "required_files": [f.label.get(language) for f in files_outside_form(definition, slots)],
+        "has_documents": any(d.id not in in_form for d in definition.documents),
+        "has_uploads": bool(slots),
+        "has_dates": "jalali_date" in types,
+        "has_map": "map_point" in types,
+        "map_settings": map_settings() if "map_point" in types else None,
+        "browser_texts": browser_texts(),
+        "upload_url": upload_url,
+        "remove_name": REMOVE_NAME,
+        "slot_name": SLOT_NAME,
+    }
 
 
 # --- drafts --------------------------------------------------------------------------------------
@@ -247,13 +428,47 @@ def draft_get(*, user, service) -> ApplicationDraft | None:
 
 def draft_save(*, user, service, data: dict) -> ApplicationDraft:
     """Keep what the person typed so far (unchecked: a draft may be half-filled or wrong); one
-    draft per person and service, the newest wins."""
+    draft per person and service, the newest wins. The files kept with the draft stay."""
     with transaction.atomic():
-        draft, _created = ApplicationDraft.objects.update_or_create(
-            user=user, service=service, defaults={"data": data}
-        )
+        draft = ApplicationDraft.objects.select_for_update().filter(user=user, service=service).first()
+        if draft is None:
+            return ApplicationDraft.objects.create(user=user, service=service, data=data)
+        files = draft.data.get("files") if isinstance(draft.data, dict) else None
+        draft.data = {**data, "files": files} if files else data
+        draft.save(update_fields=["data", "updated_at"])
     return draft
 
 
 def draft_discard(*, user, service) -> None:
     ApplicationDraft.objects.filter(user=user, service=service).delete()
+
+
+class DraftFiles:
+    """The files kept with a citizen's draft (portal.uploads.KeptFiles), in `data["files"]`. Keeping
+    a file makes the draft if there is none yet, so a file chosen before anything else was typed
+    is not lost either."""
+
+    def __init__(self, *, user, service):
+        self.user, self.service = user, service
+
+    def all(self) -> dict[str, dict]:
+        draft = draft_get(user=self.user, service=self.service)
+        files = draft.data.get("files") if draft is not None and isinstance(draft.data, dict) else None
+        return dict(files) if isinstance(files, dict) else {}
+
+    def _change(self, change) -> None:
+        with transaction.atomic():
+            draft, _created = ApplicationDraft.objects.select_for_update().get_or_create(
+                user=self.user, service=self.service, defaults={"data": {}}
+            )
+            data = draft.data if isinstance(draft.data, dict) else {}
+            files = data.get("files") if isinstance(data.get("files"), dict) else {}
+            change(files)
+            draft.data = {**data, "files": files}
+            draft.save(update_fields=["data", "updated_at"])
+
+    def keep(self, name: str, record: dict) -> None:
+        self._change(lambda files: files.__setitem__(name, record))
+
+    def forget(self, name: str) -> None:
+        self._change(lambda files: files.pop(name, None))

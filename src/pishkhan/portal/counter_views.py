@@ -5,8 +5,11 @@ card) and picks a service that offers the `office` channel; a consent code goes 
 Step 2 (`counter`, same page): the operator types the code the citizen reads out; the citizen's
 account is found or created (`citizen_get_or_create`) and the session remembers, server-side,
 "this operator may file for this citizen, for this service, for CONSENT_MINUTES".
-Step 3 (`counter_file`): the service's form — the same widgets and answer reading as applying
-online (portal.apply) — sent to `case_submit(channel="office", …)` with a one-time token.
+Step 3 (`counter_file`): the service's form — the same widgets, uploads and answer reading as
+applying online (portal.apply, portal.uploads) — sent to `case_submit(channel="office", …)` with a
+one-time token. The documents the operator scans and uploads are checked as they arrive and kept
+with the consent in the session (`ConsentFiles`) until the case is filed; then they become its
+documents, uploaded by the operator.
 
 The consent code reuses the citizen sign-in code machinery (`signin_code_send` /
 `signin_code_verify`): the same 6-digit code, HMAC-only storage, per-number and per-address rate
@@ -23,11 +26,14 @@ import secrets
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from pishkhan.accounts.models import User
 from pishkhan.accounts.services import (
@@ -37,14 +43,24 @@ from pishkhan.accounts.services import (
     signin_code_verify,
 )
 from pishkhan.cases.models import Channel
-from pishkhan.cases.services import CaseError, case_submit
+from pishkhan.cases.services import CaseError, case_office_intake, case_submit
 from pishkhan.catalog import selectors
+from pishkhan.core.calendar import local_date
 from pishkhan.core.ratelimit import client_address
 from pishkhan.core.text import localize_digits
 from pishkhan.core.validators import normalize_mobile, normalize_national_id
+from pishkhan.offices.selectors import office_filing_refusal
 from pishkhan.offices.views import operator_required
 
-from .apply import TOKEN_NAME, answers_from_post, form_widgets, html_id, required_files
+from .apply import TOKEN_NAME, answers_from_post, case_for_token, form_context
+from .apply_views import (
+    file_with_documents,
+    form_files_receive,
+    summary_of,
+    upload_response,
+    with_other_errors,
+)
+from .uploads import answers_with_files, upload_slots
 from .views import _language
 
 # How long a consent code, once typed, lets the operator file for the citizen.
@@ -114,6 +130,15 @@ def counter(request, *, office):
     mobile and service and send the consent code (refusals 400/403/429/503 with what was typed
     kept). POST `_action=verify`: check the code and find or create the citizen; then step 3.
     POST `_action=restart`: forget the pending step 1."""
+    refusal = office_filing_refusal(office, today=local_date(timezone.now()))
+    if refusal:
+        # Said before the citizen's time is spent on a consent code and a form.
+        return render(
+            request,
+            "portal/counter.html",
+            {"office": office, "stage": "refused", "error": refusal},
+            status=403,
+        )
     action = request.POST.get("_action", "") if request.method == "POST" else ""
     pending = request.session.get(PENDING_KEY)
     if pending and pending.get("operator") != request.user.pk:
@@ -183,11 +208,40 @@ def counter(request, *, office):
     return _start_page(request, office=office, values={}, errors={})
 
 
-def _form_page(request, *, office, service, definition, citizen, values, errors, status=200):
+class ConsentFiles:
+    """The files the operator uploaded for the citizen under the current consent
+    (portal.uploads.KeptFiles), in the session next to it: a new consent starts with none, so one
+    citizen's documents never show in the next citizen's form."""
+
+    def __init__(self, request):
+        self.session = request.session
+
+    def all(self) -> dict[str, dict]:
+        consent = self.session.get(CONSENT_KEY)
+        files = consent.get("files") if isinstance(consent, dict) else None
+        return dict(files) if isinstance(files, dict) else {}
+
+    def _change(self, change) -> None:
+        consent = self.session.get(CONSENT_KEY)
+        if not isinstance(consent, dict):
+            return
+        files = self.all()
+        change(files)
+        self.session[CONSENT_KEY] = {**consent, "files": files}
+
+    def keep(self, name: str, record: dict) -> None:
+        self._change(lambda files: files.__setitem__(name, record))
+
+    def forget(self, name: str) -> None:
+        self._change(lambda files: files.pop(name, None))
+
+    def clear(self) -> None:
+        self._change(lambda files: files.clear())
+
+
+def _form_page(request, *, office, service, definition, citizen, values, errors, status=200, message=""):
     language = _language()
-    summary = [
-        ("" if path == "__all__" else html_id(path), text) for path, texts in errors.items() for text in texts
-    ]
+    labels = {f.id: f.label.get(language) for f in definition.fields}
     return render(
         request,
         "portal/counter_file.html",
@@ -196,56 +250,118 @@ def _form_page(request, *, office, service, definition, citizen, values, errors,
             "service": service,
             "citizen": citizen,
             "title": definition.title.get(language),
-            "widgets": form_widgets(definition, values, errors, language=language),
-            "required_files": [f.label.get(language) for f in required_files(definition)],
-            "has_documents": bool(definition.documents),
-            "summary": summary,
+            "summary": summary_of(errors, labels),
+            "message": message,
             "token": secrets.token_urlsafe(24),
             "token_name": TOKEN_NAME,
+            **form_context(
+                definition=definition,
+                values=values,
+                errors=errors,
+                kept=ConsentFiles(request).all(),
+                language=language,
+                upload_url=reverse("portal:counter_upload"),
+            ),
         },
         status=status,
     )
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-@operator_required
-def counter_file(request, *, office):
-    """Step 3. Without a live consent: back to step 1. GET: the service's form. POST: file the case
-    for the citizen through the operator's office; refusals (suspended office, expired licence,
-    answers) are shown with their status and the typed answers kept; success leads to the case
-    page, where documents are uploaded and the fee paid."""
+def _consented(request):
+    """(citizen, service, definition) of the live consent, or None (the consent is then dropped)."""
     consent = _consent(request)
     citizen = User.objects.filter(pk=consent["citizen"]).first() if consent else None
     service = selectors.service_get(consent["service"]) if consent else None
     version = selectors.version_current(service) if service is not None else None
     if citizen is None or version is None:
         request.session.pop(CONSENT_KEY, None)
+        return None
+    return citizen, service, selectors.version_definition(version)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@operator_required
+def counter_file(request, *, office):
+    """Step 3. Without a live consent: back to step 1. GET: the service's form, with the documents
+    already uploaded under this consent. POST: the files it carries are checked and kept (a `_remove`
+    button forgets one); then the case is filed for the citizen through the operator's office with
+    the kept files as its documents; refusals (suspended office, expired licence, answers, files)
+    are shown with their status and the typed answers kept; success leads to the case page."""
+    consented = _consented(request)
+    if consented is None:
         messages.warning(request, _("The citizen's consent has expired or is missing. Start again."))
         return redirect("portal:counter")
-    definition = selectors.version_definition(version)
+    citizen, service, definition = consented
     page = {"office": office, "service": service, "definition": definition, "citizen": citizen}
 
     if request.method == "GET":
         return _form_page(request, **page, values={}, errors={})
 
+    done = case_for_token(user=request.user, token=request.POST.get(TOKEN_NAME, ""))
+    if done is not None and done.applicant_id == citizen.pk:
+        return redirect("portal:my_case", tracking_code=done.tracking_code)
+    files = ConsentFiles(request)
+    slots = upload_slots(definition, language=_language())
+    upload_errors, upload_status, removed = form_files_receive(request, slots=slots, kept=files)
     answers = answers_from_post(definition, request.POST)
-    try:
-        case = case_submit(
-            service=service,
-            applicant=citizen,
-            filed_by=request.user,
-            answers=answers,
-            channel=Channel.OFFICE,
-            office=office,
-            idempotency_key=request.POST.get(TOKEN_NAME) or None,
+    if removed:
+        return _form_page(
+            request,
+            **page,
+            values=answers,
+            errors=upload_errors,
+            status=upload_status,
+            message=_("The file was removed."),
         )
+    if upload_errors:
+        complete = answers_with_files(answers, slots=slots, kept=files.all())
+        errors = with_other_errors(definition, complete, upload_errors)
+        return _form_page(request, **page, values=answers, errors=errors, status=upload_status)
+    try:
+        with transaction.atomic():
+            case = file_with_documents(
+                definition=definition,
+                slots=slots,
+                kept=files,
+                answers=answers,
+                by=request.user,
+                submit=lambda complete: case_submit(
+                    service=service,
+                    applicant=citizen,
+                    filed_by=request.user,
+                    answers=complete,
+                    channel=Channel.OFFICE,
+                    office=office,
+                    idempotency_key=request.POST.get(TOKEN_NAME) or None,
+                ),
+            )
+            # The operator checked the papers at the counter: the office's intake step is theirs.
+            case_office_intake(case=case, operator=request.user)
     except CaseError as refused:
         errors = dict(refused.field_errors) or {"__all__": [refused.message]}
         return _form_page(request, **page, values=answers, errors=errors, status=refused.status)
+    files.clear()
     messages.success(
         request,
         _("The application was filed for the citizen. The tracking code is %(code)s.")
         % {"code": localize_digits(case.tracking_code)},
     )
     return redirect("portal:my_case", tracking_code=case.tracking_code)
+
+
+@never_cache
+@require_POST
+@operator_required
+def counter_upload(request, *, office):
+    """`services/counter/file/upload/`: one scanned document of the counter form, sent by the
+    form's script as soon as it is chosen, checked and kept with the consent (upload_response)."""
+    consented = _consented(request)
+    if consented is None:
+        return JsonResponse(
+            {"error": _("The citizen's consent has expired or is missing. Start again.")}, status=403
+        )
+    _citizen, _service, definition = consented
+    return upload_response(
+        request, slots=upload_slots(definition, language=_language()), kept=ConsentFiles(request)
+    )

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from pishkhan.accounts.models import Role
-from pishkhan.cases.documents import document_upload
+from pishkhan.cases.documents import INSPECTION_PHOTO_DOCUMENT, document_upload
 from pishkhan.cases.files import DocumentRejected
 from pishkhan.cases.models import Case, CaseDocument, CaseStatus, IssuedDocument, PositionState
 from pishkhan.cases.selectors import (
@@ -35,7 +35,7 @@ from pishkhan.cases.selectors import (
     cases_for,
     role_title,
 )
-from pishkhan.cases.services import CaseError, case_answer, case_withdraw
+from pishkhan.cases.services import CaseError, case_advance, case_answer, case_withdraw
 from pishkhan.catalog import selectors
 from pishkhan.catalog.definition import CHANNELS, Definition, Text
 from pishkhan.catalog.expressions import ExpressionError
@@ -319,9 +319,10 @@ def _case_page(request, case: Case, *, errors: dict | None = None, withdraw_form
     """The context of the case page, built fresh after any change."""
     language = _language()
     definition = case_definition(case)
-    documents_by_id = {d.id: d for d in definition.documents}
+    # The inspector's photos of a site visit are the engine's own document type, not the definition's.
+    documents_by_id = {d.id: d for d in [*definition.documents, INSPECTION_PHOTO_DOCUMENT]}
     positions = _open_positions(case)
-    stages, corrections, payments = [], [], []
+    stages, corrections, payments, own_steps = [], [], [], []
     for position in positions:
         with_applicant = position.state == PositionState.WITH_CITIZEN
         step = definition.step(position.step_id)
@@ -362,6 +363,14 @@ def _case_page(request, case: Case, *, errors: dict | None = None, withdraw_form
                         }
                         for doc_id in position.request.get("missing", [])
                     ],
+                }
+            )
+        elif step is not None and step.kind == "citizen":
+            own_steps.append(
+                {
+                    "step_id": position.step_id,
+                    "step_title": _step_title(definition, position.step_id, language),
+                    "due_at": position.due_at,
                 }
             )
         elif step is not None and step.kind == "payment":
@@ -409,6 +418,7 @@ def _case_page(request, case: Case, *, errors: dict | None = None, withdraw_form
         "timeline": case_timeline(case, viewer=request.user),
         "corrections": corrections,
         "payments": payments,
+        "own_steps": own_steps,
         "documents": documents,
         "issued": issued,
         "errors": errors or {},
@@ -430,7 +440,8 @@ def _visible_case(request, tracking_code: str) -> Case:
 def my_case(request, tracking_code: str):
     """`services/my/<tracking_code>/`: one of the person's cases (404 for anyone else's): where it
     stands, its timeline, what they must do now and its files. POST `action` = `upload` (a missing
-    document), `answer` (a correction request) or `withdraw`; each goes through the case engine,
+    document), `answer` (a correction request), `done` (with `step_id`: the applicant's own step
+    is done) or `withdraw`; each goes through the case engine,
     and a refusal shows the engine's message with its 4xx status, nothing changed."""
     case = _visible_case(request, tracking_code)
     if request.method == "GET":
@@ -478,6 +489,15 @@ def my_case(request, tracking_code: str):
             case_answer(case=case, actor=request.user, message=answer_message)
             messages.success(request, _("Your answer was sent; the case is back with the municipality."))
             return redirect("portal:my_case", tracking_code=case.tracking_code)
+        elif action == "done":
+            # The applicant's own step (the works on site, a restoration …): they say it is done.
+            step_id = request.POST.get("step_id", "")
+            if step_id not in {task["step_id"] for task in _case_page(request, case)["own_steps"]}:
+                errors["done"] = _("This step is not yours to report, or it is done already.")
+            else:
+                case_advance(case=case, step_id=step_id, outcome="done", actor=request.user)
+                messages.success(request, _("Thank you; the municipality takes it from here."))
+                return redirect("portal:my_case", tracking_code=case.tracking_code)
         elif action == "withdraw":
             withdraw_form = CaseWithdrawForm(request.POST)
             if withdraw_form.is_valid():

@@ -50,6 +50,16 @@ document.addEventListener("DOMContentLoaded", () => {
       const fromId = new RegExp(escape(idPrefix + "-0-"), "g");
       const toId = idPrefix + "-" + index + "-";
       row.dataset.row = String(index);
+      // The calendar's button and popup belong to the first row's date box: the new row's date
+      // boxes are given their own (datepicker.js listens for apply:row-added).
+      for (const wrap of row.querySelectorAll(".date-input")) {
+        const input = wrap.querySelector("input");
+        if (input) {
+          delete input.dataset.calendar;
+          wrap.before(input);
+        }
+        wrap.remove();
+      }
       for (const element of row.querySelectorAll("*")) {
         if (element.name) element.name = element.name.replace(fromName, name + "[" + index + "]");
         for (const attribute of ["id", "for", "aria-describedby", "data-visible-if-field"]) {
@@ -69,6 +79,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const legend = row.querySelector(":scope > legend");
       if (legend) legend.textContent = (button.dataset.rowLabel || "") + " " + (all.length + 1).toLocaleString(document.documentElement.lang);
       all[all.length - 1].after(row);
+      row.dispatchEvent(new CustomEvent("apply:row-added", { bubbles: true }));
       update();
       sync();
       const first = row.querySelector("input, textarea, select");
