@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from pishkhan.cases import store
-from pishkhan.cases.models import Position, PositionState
+from pishkhan.cases.models import Case, Position, PositionState
 from pishkhan.cases.services import case_advance
 from pishkhan.core.calendar import WorkingCalendar, local_date
 from pishkhan.core.services import closure_add
@@ -121,3 +121,24 @@ def test_a_statement_refused_in_a_batch_raises_djangos_error_and_the_act_leaves_
     case.refresh_from_db()
     assert (case.event_seq, case.event_hash) == head
     assert not case.events.filter(activity="note").exists()
+
+
+def test_the_locked_case_and_positions_are_the_instances_the_orm_would_load(world):
+    case = submit_case(service=world.service, district=world.district)
+    case_advance(case=case, step_id="review", outcome="approve", actor=world.clerk, now=T0)
+    with transaction.atomic(), store.act_cursor() as cursor:
+        row = store.case_lock(cursor, case_id=case.pk, positions=True, user=world.clerk)
+    loaded = Case.objects.get(pk=case.pk)
+    for model_field in Case._meta.concrete_fields:
+        assert getattr(row.case, model_field.attname) == getattr(loaded, model_field.attname), (
+            model_field.name
+        )
+    assert (row.case._state.adding, row.case._state.db) == (False, "default")
+    by_pk = {p.pk: p for p in Position.objects.filter(case=case)}
+    assert [p.pk for p in row.positions] == [
+        p.pk for p in Position.objects.filter(case=case).order_by("due_at", "assigned_at", "pk")
+    ]
+    for position in row.positions:
+        for model_field in Position._meta.concrete_fields:
+            assert getattr(position, model_field.attname) == getattr(by_pk[position.pk], model_field.attname)
+    assert row.bound_roles == {"clerk"}  # tech_review is the clerk's; inspect the inspector's

@@ -24,7 +24,7 @@ from pathlib import Path
 from django.conf import settings
 
 from pishkhan.accounts.models import User
-from pishkhan.demo.history import DEMO_MIX, DEMO_SEED, FEATURED_CASES
+from pishkhan.demo.history import DEMO_SEED, FEATURED_CASES, demo_mix
 from pishkhan.demo.seed import DEMO_CITIZEN_MOBILE, MAIN_SERVICES, seed_demo_city
 from pishkhan.simulator.scenario import Scenario
 from pishkhan.simulator.services import SimulationReport, simulation_run
@@ -56,7 +56,7 @@ def small_demo_city_seed() -> SimulationReport:
     seed_demo_city(citizens=CITIZENS, offices=OFFICES)
     citizen = User.objects.get(mobile=DEMO_CITIZEN_MOBILE)
     scenario = Scenario(
-        services={code: max(1, round(HISTORY_CASES * share)) for code, share in DEMO_MIX.items()},
+        services=demo_mix(HISTORY_CASES),
         seed=DEMO_SEED,
         end=HISTORY_END,
         days=HISTORY_DAYS,

@@ -46,7 +46,7 @@ def bench_simulate(*, cases: int = 3000, workers: int | None = None, out=print) 
 def _measure(*, cases: int, workers: int | None, out) -> SimulateFigures:
     from pishkhan.accounts.models import Role
     from pishkhan.accounts.roles import STANDARD_ROLES
-    from pishkhan.demo.history import DEMO_MIX
+    from pishkhan.demo.history import demo_mix
     from pishkhan.demo.seed import seed_demo_city
     from pishkhan.simulator.scenario import Scenario
     from pishkhan.simulator.services import simulation_run
@@ -56,7 +56,7 @@ def _measure(*, cases: int, workers: int | None, out) -> SimulateFigures:
         ignore_conflicts=True,
     )
     seed_demo_city(citizens=500, offices=40)
-    mix = {code: max(1, round(cases * share)) for code, share in DEMO_MIX.items()}
+    mix = demo_mix(cases)
     scenario = Scenario(services=mix, seed=BENCH_SEED, end=timezone.now())
     out(f"database: {connection.vendor}; simulating {sum(mix.values()):,} cases of {len(mix)} services")
     report = simulation_run(scenario=scenario, workers=workers)

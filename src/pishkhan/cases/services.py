@@ -13,13 +13,13 @@
     case_payment_confirmed(*, case, step_id, amount, reference, now=None) -> CaseEvent
     case_run_automatic(*, case_id, step_id, now=None) -> CaseEvent | None
 
-Each runs in one transaction: it locks the case row (`select_for_update`) before reading the
-case's positions — which is what keeps two clerks acting on one step at once from both winning:
-the second waits for the lock, then finds the step gone and is refused as `stale` — appends one
-event (and `ended` when the case closes), moves the positions, and queues background work for
-after commit. A refusal raises CaseError (code, translated message, HTTP status) and changes
-nothing. The `case` or `position` passed in may be stale; the function reads its own under the
-lock, and copies the case's new state back onto the instance passed in.
+Each runs in one transaction: it locks the case row (`FOR UPDATE`; cases.store.case_lock)
+before reading the case's positions — which is what keeps two clerks acting on one step at once
+from both winning: the second waits for the lock, then finds the step gone and is refused as
+`stale` — appends one event (and `ended` when the case closes), moves the positions, and
+queues background work for after commit. A refusal raises CaseError (code, translated message,
+HTTP status) and changes nothing. The `case` or `position` passed in may be stale; the function
+reads its own under the lock, and copies the case's new state back onto the instance passed in.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The engine's reads and writes on its hot path, in SQL written once per database.
 
-    act_cursor() -> context manager giving the cursor of one act
+    act_cursor() -> context manager giving the ActCursor of one act (ActCursor.batch())
     case_lock(cursor, *, case_id, positions=False, user=None) -> LockedRow | None
     positions_write(cursor, *, before, positions) -> None
     event_insert(cursor, event) -> None
@@ -8,18 +8,20 @@
 
 Every act on a case is one transaction of a handful of statements. Through the ORM, building those
 statements cost far more than running them: a step took ~3 ms, of which SQLite needed a tenth, and
-PostgreSQL spent most of its share planning each statement again. These functions run the same
-statements the ORM would, with values converted both ways by the models' own fields, build the
-model instances from the rows, and share one cursor per act. On PostgreSQL that cursor binds its
-parameters on the server, so its statements are prepared once per connection (settings.DB_PREPARE)
-and not planned on every act. They belong to cases.services and cases.events, which hold the
+PostgreSQL spent most of its share planning each statement again and waiting on round trips.
+These functions run the statements the ORM would, with values converted both ways by the models'
+own fields, build the model instances from the rows (as Model.from_db would, minus its generic
+path), and share one cursor per act. On PostgreSQL that cursor binds its parameters on the
+server, so its statements are prepared once per connection (settings.DB_PREPARE), and a batch of
+them goes in one round trip. They belong to cases.services and cases.events, which hold the
 rules; nothing else should call them.
 
 Concurrency is what the services' docstring says. `case_lock` takes the case row's lock before it
 reads the case's positions. On PostgreSQL it locks the row (`FOR UPDATE`), then reads the
-positions in a statement of its own, so that read sees what the previous holder of the lock
-committed. On SQLite the transaction's IMMEDIATE write lock (settings) already keeps every other
-writer out from its first statement on, so one statement reads the case and its positions.
+positions in a statement of its own — sent in the same round trip, but run by the server once
+the lock is taken, with a snapshot of its own — so that read sees what the previous holder of the
+lock committed. On SQLite the transaction's IMMEDIATE write lock (settings) already keeps every
+other writer out from its first statement on, so one statement reads the case and its positions.
 """
 
 from __future__ import annotations

@@ -24,14 +24,26 @@ DEMO_SEED = 1404
 DEMO_CASES = 30_000
 # Shares of the year's cases (they add up to 1).
 DEMO_MIX = {
-    "no-violation-certificate": 0.38,
+    "no-violation-certificate": 0.39,
     "tax-clearance-certificate": 0.38,
     "excavation-permit": 0.14,
-    "completion-certificate": 0.085,
+    "completion-certificate": 0.075,
     "building-permit": 0.015,
 }
 FEATURED_CASES = 12  # recent cases of the demo citizen, so "my cases" has work in it
 HISTORY_ACTION = "demo.history"
+
+
+def demo_mix(cases: int) -> dict[str, int]:
+    """`cases` shared out by DEMO_MIX: each service at least one, the total exactly `cases` (the
+    remainders of the shares go to the largest fractions)."""
+    exact = {code: cases * share for code, share in DEMO_MIX.items()}
+    counts = {code: int(value) for code, value in exact.items()}
+    for code in sorted(exact, key=lambda c: exact[c] - counts[c], reverse=True)[
+        : cases - sum(counts.values())
+    ]:
+        counts[code] += 1
+    return {code: max(1, count) for code, count in counts.items()}
 
 
 def demo_history_exists() -> bool:
@@ -51,7 +63,7 @@ def demo_history_seed(
     needs, since forked processes cannot see its uncommitted rows."""
     if demo_history_exists():
         return None
-    counts = {code: max(1, round(cases * share)) for code, share in DEMO_MIX.items()}
+    counts = demo_mix(cases)
     citizen = User.objects.filter(mobile=DEMO_CITIZEN_MOBILE).values_list("pk", flat=True).first()
     scenario = Scenario(
         services=counts, seed=seed, end=now, featured_citizen=citizen, featured_cases=FEATURED_CASES
