@@ -31,10 +31,7 @@ Figures, all measured in the same run:
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import os
 import statistics
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -71,34 +68,16 @@ class EngineFigures:
 def bench_engine(
     *, cases: int = 5, baseline_transactions: int = 2000, lookups: int = 500, out=print
 ) -> EngineFigures:
-    """Create a throwaway database, measure, destroy it; return the figures."""
-    creation = connection.creation
-    old_name = connection.settings_dict["NAME"]
-    folder = None
-    if connection.vendor == "sqlite":
-        # A file, not the in-memory test database: WAL and synchronous=FULL only mean something on disk.
-        folder = tempfile.TemporaryDirectory(prefix="pishkhan-bench-")
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = str(Path(folder.name) / "bench.sqlite3")
-    else:
-        # A name of its own, so a bench never clobbers a test database on the same server.
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"pishkhan_bench_{os.getpid()}"
-    test_name = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    quiet = logging.getLogger("pishkhan")
-    level = quiet.level
-    quiet.setLevel(logging.WARNING)  # the engine's per-case info lines would drown the figures
-    try:
-        # Automatic steps are only recorded as queued (the dummy backend); the walk runs them itself,
-        # outside the timed calls, since they render PDFs rather than move cases.
-        with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
-            return _measure(
-                cases=cases, baseline_transactions=baseline_transactions, lookups=lookups, out=out
-            )
-    finally:
-        quiet.setLevel(level)
-        creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
-        if folder is not None:
-            folder.cleanup()
-        del test_name
+    """Create a throwaway database (bench/database.py), measure, destroy it; return the figures."""
+    from .database import throwaway_database
+
+    # Automatic steps are only recorded as queued (the dummy backend); the walk runs them itself,
+    # outside the timed calls, since they render PDFs rather than move cases.
+    with (
+        throwaway_database(),
+        override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}),
+    ):
+        return _measure(cases=cases, baseline_transactions=baseline_transactions, lookups=lookups, out=out)
 
 
 def _measure(*, cases: int, baseline_transactions: int, lookups: int, out) -> EngineFigures:
