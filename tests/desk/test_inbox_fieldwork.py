@@ -233,7 +233,9 @@ def test_staff_see_the_visit_later_with_thumbnails_served_after_the_permission_c
     assert 'href="geo:31.8974,54.3569"' in page
     thumbnail = client.get(download + "?preview=1")
     assert (thumbnail.status_code, thumbnail["Content-Type"]) == (200, "image/jpeg")
-    thumbnail.close()
+    # Read, not close(): closing a response sends request_finished, which closes the database
+    # connection under the test's transaction (PostgreSQL).
+    assert b"".join(thumbnail.streaming_content).startswith(b"\xff\xd8")
     client.force_login(make_staff(role="signatory", district=make_district()))
     assert client.get(download + "?preview=1").status_code == 404
 
