@@ -201,3 +201,14 @@ def test_a_variant_set_later_shows_up_in_show(loaded, capsys):
     variant_set(version=version, district=make_district("d01", 1), patch={"remove_steps": []}, by=None)
     out = catalog(capsys, "show", "sign-permit")
     assert "  v1 d01  departure 0%  steps +0 −0 ~0  منطقه 1" in out.splitlines()
+
+
+def test_load_gives_the_city_the_roles_its_processes_declare(db, capsys):
+    from pishkhan.accounts.models import Role
+
+    bank = str(ROOT / "processes")
+    out = catalog(capsys, "load", "--dir", bank)
+    assert "role      excavation_coordinator" in out
+    assert Role.objects.filter(code="excavation_coordinator").exists()
+    assert not Role.objects.filter(code="applicant").exists()  # the applicant is no staff role
+    assert "role " not in catalog(capsys, "load", "--dir", bank)  # nothing new the second time

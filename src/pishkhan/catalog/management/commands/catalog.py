@@ -32,7 +32,12 @@ from pishkhan.catalog.diff import (
 )
 from pishkhan.catalog.metrics import METRIC_LABELS, Metrics, definition_metrics
 from pishkhan.catalog.models import ProcessVersion
-from pishkhan.catalog.services import CatalogError, source_parse, version_import
+from pishkhan.catalog.services import (
+    CatalogError,
+    roles_ensure_from_definitions,
+    source_parse,
+    version_import,
+)
 
 # CODE, CODE@N, CODE:DISTRICT or CODE@N:DISTRICT
 _SPEC = re.compile(r"(?P<code>[a-z][a-z0-9-]*)(?:@(?P<number>\d+))?(?::(?P<district>[A-Za-z0-9_-]+))?")
@@ -277,6 +282,9 @@ class Command(BaseCommand):
         report = bank_load(directory=dir)
         for line in report.lines():
             self.stdout.write(line)
+        # The roles the published definitions declare, so districts can bind people to them.
+        for role in roles_ensure_from_definitions():
+            self.stdout.write(f"role      {role.code} ({role.name_fa})")
         if not report.ok:
             raise CommandError("the bank was not loaded cleanly; see the lines above", returncode=1)
 
