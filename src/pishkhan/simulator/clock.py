@@ -9,7 +9,6 @@ stand still over weekends, holidays and closures exactly as the working-day cale
 from __future__ import annotations
 
 import datetime as dt
-import math
 from bisect import bisect_right
 
 from pishkhan.core.calendar import TEHRAN, WorkingCalendar, local_date
@@ -60,11 +59,3 @@ class WorkClock:
 def working_days(hours: float) -> float:
     """Working hours as working days (for people and the ground-truth file)."""
     return hours / OFFICE_HOURS
-
-
-def hours(days: float) -> float:
-    return days * OFFICE_HOURS
-
-
-def round_up_days(hours_: float) -> int:
-    return math.ceil(working_days(hours_))
