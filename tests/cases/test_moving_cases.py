@@ -552,3 +552,19 @@ def test_a_numeric_bank_reference_is_refused_the_second_time(world):
         amount=SMALL_FEE,
         reference="12345678901234",
     )
+
+
+def test_the_reused_reference_check_reads_an_index_not_every_payment(world):
+    from django.db import connection
+
+    from pishkhan.cases.store import _PAID_REFERENCE
+
+    sql = _PAID_REFERENCE[connection.vendor].replace("%s", "'12345'")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table: make the plan show what it can use
+            cursor.execute("EXPLAIN " + sql)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "cases_paid_reference" in plan

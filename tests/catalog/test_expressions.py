@@ -260,3 +260,18 @@ def test_a_fee_must_be_a_finite_number():
         fee_amount("'1000'", {})
     with pytest.raises(ExpressionError, match="finite"):
         fee_amount("1.0 / 0.0", {})
+
+
+def test_a_result_worked_out_before_is_given_again_only_for_values_of_the_same_type():
+    # Results are remembered by the values the expression reads; 1, 1.0 and True are equal in
+    # Python, but not to an expression.
+    assert expression_evaluate("x * 2", {"x": 1, "unread": [1]}) == 2
+    assert expression_evaluate("x * 2", {"x": 1, "unread": [2]}) == 2
+    assert type(expression_evaluate("x * 2", {"x": 1.0})) is float
+    assert expression_evaluate("x == 1", {"x": 1}) is True
+    with pytest.raises(ExpressionError):
+        expression_evaluate("x == 1", {"x": "1"})
+    assert expression_evaluate("size(owners) > 1", {"owners": [{"share": 1}, {"share": 2}]}) is True
+    assert expression_evaluate("size(owners) > 1", {"owners": [{"share": 1}]}) is False
+    assert expression_evaluate("'a' in tags", {"tags": {"a": 1}}) is True
+    assert expression_evaluate("'a' in tags", {"tags": {"b": 1}}) is False

@@ -10,14 +10,13 @@ import pytest
 from django.db import transaction
 
 from pishkhan.accounts.models import User
-from pishkhan.cases.events import case_chains_verify
+from pishkhan.cases.events import case_chains_verify, event_hash
 from pishkhan.cases.invariants import case_invariants_check
 from pishkhan.cases.issuing import issued_file_ensure
 from pishkhan.cases.models import Case, CaseEvent, CaseStatus, IssuedDocument, Position
 from pishkhan.cases.selectors import queue_for
 from pishkhan.cases.services import case_advance, case_claim
 from pishkhan.cases.tracking import tracking_code_valid
-from pishkhan.simulator.play import event_hash
 from pishkhan.simulator.scenario import BASE_WAIT_DAYS, Scenario
 from pishkhan.simulator.services import simulation_run
 

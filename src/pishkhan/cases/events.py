@@ -13,17 +13,16 @@ head (`event_seq`, `event_hash`), so an event changed, deleted or cut off at the
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator
 from contextlib import nullcontext
 
 from django.db import transaction
 from django.utils.translation import gettext
 
-from pishkhan.core.hashchain import ChainProblem, canonical_json, chain_hash, verify_chain
+from pishkhan.core.hashchain import ChainProblem, chain_hash, json_plain, moment_text, verify_chain
 
 from .models import Case, CaseEvent
-from .store import act_cursor, case_head_update, event_insert
+from .store import act_cursor, case_head_update, event_insert, instance_new
 
 VERIFY_CHUNK_ROWS = 2000
 
@@ -63,29 +62,34 @@ def event_append(
     fields of the case instance to save in the same UPDATE (what Move.settle set)."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    data = json.loads(canonical_json(data or {}))
-    event = CaseEvent(
-        case=case,
-        seq=case.event_seq + 1,
-        step_id=step_id or "",
-        activity=activity,
-        outcome=outcome or "",
-        actor=actor,
-        actor_role=actor_role or "",
-        office=office,
-        district_id=district.pk if district is not None else case.district_id,
-        assigned_at=assigned_at,
-        started_at=started_at,
-        completed_at=completed_at,
-        reason=(reason or "").replace("\x00", ""),
-        data=data,
-        prev_hash=case.event_hash,
+    event = instance_new(
+        CaseEvent,
+        {"case": case, "actor": actor, "office": office},
+        {
+            "id": None,
+            "case_id": case.pk,
+            "seq": case.event_seq + 1,
+            "step_id": step_id or "",
+            "activity": activity,
+            "outcome": outcome or "",
+            "actor_id": actor.pk if actor is not None else None,
+            "actor_role": actor_role or "",
+            "office_id": office.pk if office is not None else None,
+            "district_id": district.pk if district is not None else case.district_id,
+            "assigned_at": assigned_at,
+            "started_at": started_at,
+            "completed_at": completed_at,
+            "reason": (reason or "").replace("\x00", ""),
+            "data": json_plain(data or {}),  # stored exactly as hashed
+            "prev_hash": case.event_hash,
+            "hash": "",
+        },
     )
-    event.hash = chain_hash(event.prev_hash, case_event_payload(event))
-    # savepoint=False: inside the caller's transaction (the usual case) no savepoint is needed —
-    # a failure rolls the whole operation back anyway. The two statements the ORM would run,
-    # without building them anew for every event (cases.store).
-    with transaction.atomic(savepoint=False), _act(cursor) as sql:
+    event.hash = event_hash(event)
+    # The two statements the ORM would run, without building them anew for every event
+    # (cases.store). Inside the caller's transaction no savepoint is needed: a failure rolls the
+    # whole operation back anyway.
+    with transaction.atomic(savepoint=False) if cursor is None else nullcontext(), _act(cursor) as sql:
         event_insert(sql, event)
         head = (case.event_seq, case.event_hash)
         case.event_seq, case.event_hash = event.seq, event.hash
@@ -99,6 +103,21 @@ def event_append(
 
 def _act(cursor):
     return nullcontext(cursor) if cursor is not None else act_cursor()
+
+
+_MOMENTS = ("assigned_at", "started_at", "completed_at")
+
+
+def event_hash(event) -> str:
+    """chain_hash(event.prev_hash, case_event_payload(event)) for an event whose data holds what
+    core.hashchain.json_plain gives (event_append's do; so do the simulator's): the same bytes,
+    without the general conversion."""
+    payload = case_event_payload(event)
+    for name in _MOMENTS:
+        moment = payload[name]
+        if moment is not None:
+            payload[name] = moment_text(moment)
+    return chain_hash(event.prev_hash, payload, plain=True)
 
 
 def case_event_payload(event: CaseEvent) -> dict:

@@ -253,12 +253,9 @@ class Move:
                 % {"step": step.id}
             )
         fields = {
-            "case": self.case,
             "step_id": step.id,
             "role": step.role,
-            "district_id": self.case.district_id,
             "state": state,
-            "assignee": None,
             "assigned_at": self.now,
             "started_at": None,
             "due_at": step_due_at(step=step, assigned_at=self.now, calendar=self.calendar),
@@ -273,12 +270,17 @@ class Move:
             self._spare[-1] if self._spare else None
         )
         if spare is None:
-            position = Position(**fields)
+            position = Position(case=self.case, district_id=self.case.district_id, assignee=None, **fields)
             self._save(position, force_insert=True)
         else:
             self._spare.remove(spare)
-            for name, value in fields.items():
-                setattr(spare, name, value)
+            # Plain fields straight into the instance; the foreign keys through their attributes,
+            # and only when they change (setting one also drops the related object cached).
+            spare.__dict__.update(fields)
+            if spare.assignee_id is not None:
+                spare.assignee = None
+            if spare.district_id != self.case.district_id:
+                spare.district_id = self.case.district_id
             self._save(spare)
             position = spare
         self.positions[step.id] = position

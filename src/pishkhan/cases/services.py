@@ -50,7 +50,7 @@ from .events import event_append
 from .models import Case, CaseDocument, CaseEvent, CaseStatus, Channel, Position, PositionState, SubmissionKey
 from .positions import OFFICE_ROLE, Move
 from .selectors import MANAGER_ROLE, answers_scope, case_definition, case_definition_of, fees_for_step
-from .store import LockedRow, act_cursor, case_lock, positions_write
+from .store import LockedRow, act_cursor, case_lock, payment_reference_used, positions_write
 from .tracking import tracking_code_new
 
 __all__ = [
@@ -75,6 +75,7 @@ TRACKING_CODE_ATTEMPTS = 5
 MAX_KEY_LENGTH = SubmissionKey._meta.get_field("key").max_length
 MAX_REFERENCE_LENGTH = 100
 MAX_DUE_DAYS = 90
+_CASE_ATTNAMES = tuple(f.attname for f in Case._meta.concrete_fields)
 
 
 # --- submitting -------------------------------------------------------------------------------
@@ -574,7 +575,7 @@ def case_payment_confirmed(
                     "due": localize_digits(f"{due:,}", number=True),
                 },
             )
-        if CaseEvent.objects.filter(activity="paid", data__reference=reference).exists():
+        if payment_reference_used(cursor, reference):
             raise CaseError("reference_reused", _("This payment reference was used already."), 409)
         route = _route(step, "done", definition=definition, answers=locked.answers)
         move.follow(position, route)
@@ -736,11 +737,15 @@ def _lock_position(position: Position) -> tuple[Case, Position]:
 
 
 def _sync(target: Case | None, source: Case) -> None:
-    # Callers keep their instance; give it the state the transaction left.
+    # Callers keep their instance; give it the state the transaction left (only the values that
+    # differ are set: setting a foreign key's id also drops the related object it had cached).
     if target is None or target is source:
         return
-    for field in Case._meta.concrete_fields:
-        setattr(target, field.attname, getattr(source, field.attname))
+    mine, theirs = target.__dict__, source.__dict__
+    for name in _CASE_ATTNAMES:
+        value = theirs[name]
+        if name not in mine or mine[name] != value:
+            setattr(target, name, value)
 
 
 def _require_user(user) -> None:

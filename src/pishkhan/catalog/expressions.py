@@ -457,7 +457,51 @@ def _evaluation_message(error: CELEvalError) -> str:
     return text.split(" (in activation")[0][:200]
 
 
+# Results already worked out, by (source, the values of the names it reads): an expression is a
+# pure function of those, and the engine asks the same fee and condition again on every act of a
+# case. Only results that cannot be changed by whoever receives them are kept; never errors.
+_RESULTS: dict[tuple, Any] = {}
+_RESULTS_MAX = 4096
+_IMMUTABLE = (type(None), bool, int, float, str)
+
+
 def _evaluate(source: str, values: dict) -> Any:
+    key = _result_key(source, values)
+    if key is not None:
+        found = _RESULTS.get(key, _RESULTS)
+        if found is not _RESULTS:
+            return found
+    result = _evaluate_now(source, values)
+    if key is not None and type(result) in _IMMUTABLE:
+        if len(_RESULTS) >= _RESULTS_MAX:
+            _RESULTS.clear()
+        _RESULTS[key] = result
+    return result
+
+
+def _result_key(source, values) -> tuple | None:
+    """A key for _RESULTS, or None when these values cannot make one (then nothing is kept)."""
+    if not isinstance(source, str) or not isinstance(values, dict):
+        return None
+    try:
+        key = (source, tuple((name, _frozen(values[name])) for name in _names_read(source) if name in values))
+        hash(key)
+    except (TypeError, RecursionError):  # a value no key can hold (a set, keys of mixed types)
+        return None
+    return key
+
+
+def _frozen(value):
+    # Hashable and typed: 1, 1.0 and True are equal in Python but not in an expression.
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return (list, tuple(_frozen(item) for item in value))
+    if kind is dict:
+        return (dict, tuple(sorted((key, _frozen(item)) for key, item in value.items())))
+    return (kind, value)
+
+
+def _evaluate_now(source: str, values: dict) -> Any:
     compiled = (
         _compile(source) if isinstance(source, str) else _Compiled(None, str(_("an expression must be text")))
     )

@@ -123,8 +123,9 @@ class WorkingCalendar:
       one that is shared for as long as the closures stay as they are).
     - `holiday_provider`: a callable `year -> {date: name}`; default `iran_holidays`.
 
-    A calendar remembers which days it found to be working days and the days `add_working_days`
-    worked out, so counting the same lead time again costs a dictionary look-up.
+    A calendar remembers which days it found to be working days, the days `add_working_days`
+    worked out and the deadlines `deadline_for` gave, so counting the same lead time again costs a
+    dictionary look-up.
     """
 
     def __init__(
@@ -143,6 +144,7 @@ class WorkingCalendar:
         # The answers so far: a sweep or a simulation asks about the same days again and again.
         self._working: dict[dt.date, bool] = {}
         self._added: dict[tuple[dt.date, int], dt.date] = {}
+        self._deadlines: dict[tuple[dt.date, int], dt.datetime] = {}
 
     def _closure_reason(self, day: dt.date) -> str | None:
         if self._fixed_closures is not None:
@@ -153,7 +155,7 @@ class WorkingCalendar:
             read = (since, dict(closures_between(since, None).values_list("date", "reason")))
             if self._db_closures is not None:
                 # A second read may see closures the first did not: forget what the first decided.
-                self._working, self._added = {}, {}
+                self._working, self._added, self._deadlines = {}, {}, {}
             self._db_closures = read
         return read[1].get(day)
 
@@ -243,8 +245,13 @@ class WorkingCalendar:
         days. Raises ValueError for a naive `started_at` or a negative count."""
         if suspended_days < 0:
             raise ValueError(f"suspended_days cannot be negative ({suspended_days})")
-        last_day = self.add_working_days(local_date(started_at), working_days + suspended_days)
-        return dt.datetime.combine(last_day, END_OF_WORKING_DAY, tzinfo=TEHRAN).astimezone(dt.UTC)
+        key = (local_date(started_at), working_days + suspended_days)
+        found = self._deadlines.get(key)
+        if found is None:
+            last_day = self.add_working_days(*key)
+            found = dt.datetime.combine(last_day, END_OF_WORKING_DAY, tzinfo=TEHRAN).astimezone(dt.UTC)
+            self._deadlines[key] = found
+        return found
 
 
 # Calendars shared between calls, one per (weekend, closures token); bounded crudely, since a

@@ -16,9 +16,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-import functools
-import hashlib
-import json
 import math
 import random
 from collections import defaultdict
@@ -27,7 +24,7 @@ from dataclasses import dataclass, field
 import simpy
 
 from pishkhan.cases.answers import answers_validate
-from pishkhan.cases.events import case_event_payload
+from pishkhan.cases.events import event_hash
 from pishkhan.cases.issuing import _service_short as service_short
 from pishkhan.cases.models import Case, CaseStatus, Position, PositionState
 from pishkhan.cases.positions import CITY_STATES, Move, office_intake_steps
@@ -37,7 +34,7 @@ from pishkhan.cases.tracking import verhoeff_check_digit
 from pishkhan.catalog.definition import Definition, Outcome, Step
 from pishkhan.catalog.expressions import expression_names
 from pishkhan.core.calendar import WorkingCalendar, local_date, to_jalali
-from pishkhan.core.hashchain import GENESIS, canonical_json
+from pishkhan.core.hashchain import GENESIS, json_plain
 from pishkhan.demo.answers import sample_answers
 from pishkhan.demo.geography import point_in_district
 
@@ -71,24 +68,6 @@ RETURN_MESSAGES = [
     "متراژ اعلام‌شده با نقشه تفکیکی هم‌خوانی ندارد.",
 ]
 WITHDRAW_REASONS = ["از انجام کار منصرف شدم.", "", "پرونده را از طریق دیگری پیگیری می‌کنم."]
-
-
-@functools.lru_cache(maxsize=8192)
-def _moment_text(value) -> str | None:
-    # canonical_json's form of an aware datetime (an event's three times are often the same).
-    if value is None:
-        return None
-    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def event_hash(event) -> str:
-    """chain_hash(event.prev_hash, case_event_payload(event)), the same bytes without the general
-    converter: the simulator's event data hold only JSON's own types (tests hold the two equal)."""
-    payload = case_event_payload(event)
-    for moment in ("assigned_at", "started_at", "completed_at"):
-        payload[moment] = _moment_text(payload[moment])
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(event.prev_hash.encode("ascii") + text.encode("utf-8")).hexdigest()
 
 
 class EventRow:
@@ -819,15 +798,13 @@ class Simulation:
                 step_id=position.step_id,
                 assigned_at=position.assigned_at,
                 started_at=position.started_at,
-                data=json.loads(
-                    canonical_json(
-                        {
-                            "managers": self.world.managers.get(sim.case.district_id, []),
-                            "due_at": position.due_at,
-                            "assignee": position.assignee_id,
-                            "role": position.role,
-                        }
-                    )
+                data=json_plain(
+                    {
+                        "managers": self.world.managers.get(sim.case.district_id, []),
+                        "due_at": position.due_at,
+                        "assignee": position.assignee_id,
+                        "role": position.role,
+                    }
                 ),
             )
 
