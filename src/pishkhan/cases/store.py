@@ -30,16 +30,21 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import DateTimeField, JSONField
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
+from django.dispatch import receiver
 
 from pishkhan.accounts.models import Role, RoleBinding
 from pishkhan.catalog.models import DistrictVariant, ProcessVersion
@@ -86,15 +91,18 @@ class ActCursor:
     Runs each statement on the driver's own cursor, in the driver's placeholder style worked out
     once, with Django's error classes. On PostgreSQL that cursor binds parameters on the server,
     so its statements are prepared once per connection (settings.DB_PREPARE), and the statements
-    of a `batch()` go in one round trip (psycopg's pipeline mode): the server still runs them one
-    after the other, each with its own snapshot, and their results are read after the batch.
-    While Django keeps a query log (DEBUG, a test counting queries) or has execute wrappers
-    installed, the statements go one by one through Django's own cursor instead, as the ORM's do,
-    so those see them all."""
+    of a `batch()` go in one round trip, their results read after the batch: writes to tables
+    no other statement of the batch writes to go as one statement (each a data-modifying WITH
+    query of it; they cannot depend on one another, so their order does not matter), anything
+    else in psycopg's pipeline mode (the server runs the statements one after the other, each
+    with its own snapshot). While Django keeps a query log (DEBUG, a test counting queries) or
+    has execute wrappers installed, the statements go one by one through Django's own cursor
+    instead, as the ORM's do, so those see them all."""
 
     def __init__(self, connection):
         self.db = connection
-        self._batch: list | None = None  # callbacks to run once the batch's results are in
+        self._batch: list | None = None  # (statement, params, result) waiting for the batch's end
+        self._callbacks: list = []  # to run once the batch's results are in
         self.pipelines = False
         if connection.queries_logged or connection.execute_wrappers:
             self.wrapped = self.cursor = connection.cursor()  # Django's own, as for the ORM
@@ -125,11 +133,9 @@ class ActCursor:
         """Execute `statement`; with `rows`, its rows can be read from the result (after the
         batch, inside one)."""
         if self._batch is not None:
-            # A cursor of its own for each statement whose rows are read after the batch.
-            cursor = self._driver_cursor(self.db) if rows else self.cursor
-            with self.db.wrap_database_errors:
-                cursor.execute(statement.native, params)
-            return Result(self.db, cursor, None, None)
+            result = Result(self.db, None, None, None)
+            self._batch.append((statement, params, result if rows else None))
+            return result
         if self.wrapped is not None:
             self.wrapped.execute(statement.sql, params)
         else:
@@ -145,7 +151,7 @@ class ActCursor:
         if self._batch is None:
             callback()
         else:
-            self._batch.append(callback)
+            self._callbacks.append(callback)
 
     @contextmanager
     def batch(self):
@@ -153,14 +159,47 @@ class ActCursor:
         if not self.pipelines or self._batch is not None:
             yield
             return
-        callbacks = self._batch = []
+        batch = self._batch = []
         try:
-            with self.db.wrap_database_errors, self.db.connection.pipeline():
-                yield
+            yield
         finally:
             self._batch = None
+        tables = [statement.writes for statement, _params, _result in batch]
+        with self.db.wrap_database_errors:
+            if len(batch) > 1 and None not in tables and len(set(tables)) == len(tables):
+                self._send_as_one(batch)
+            else:
+                self._send_pipelined(batch)
+        callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             callback()
+
+    def _send_as_one(self, batch) -> None:
+        returning = [i for i, (_statement, _params, result) in enumerate(batch) if result is not None]
+        if len(returning) > 1:
+            self._send_pipelined(batch)
+            return
+        key = ("as one", tuple(statement.sql for statement, _params, _result in batch), tuple(returning))
+
+        def build(connection):
+            queries = ", ".join(f"w{i} AS ({statement.sql})" for i, (statement, _p, _r) in enumerate(batch))
+            final = f"SELECT * FROM w{returning[0]}" if returning else "SELECT 1"  # noqa: S608 - our names
+            return _statement(connection, f"WITH {queries} {final}")
+
+        statement = _statements(self.db, key, build)
+        self.cursor.execute(statement.native, [value for _s, params, _r in batch for value in params])
+        rows = self.cursor.fetchall()
+        if returning:
+            batch[returning[0]][2]._rows = rows
+
+    def _send_pipelined(self, batch) -> None:
+        with self.db.connection.pipeline():
+            for statement, params, result in batch:
+                # A cursor of its own for each statement whose rows are read after the batch.
+                cursor = self.cursor if result is None else self._driver_cursor(self.db)
+                cursor.execute(statement.native, params)
+                if result is not None:
+                    result._cursor = cursor
 
     def close(self) -> None:
         with self.db.wrap_database_errors:
@@ -190,19 +229,26 @@ class Result:
 
 @dataclass(frozen=True)
 class Statement:
-    """One statement: `sql` with %s placeholders (Django's), `native` in the driver's style."""
+    """One statement: `sql` with %s placeholders (Django's), `native` in the driver's style,
+    `writes` the table an INSERT, UPDATE or DELETE writes to (None for anything else)."""
 
     sql: str
     native: str
+    writes: str | None
+
+
+_WRITES = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+("[^"]+"|\w+)', re.IGNORECASE)
 
 
 def _statement(connection, sql: str) -> Statement:
+    writes = _WRITES.match(sql)
+    table = writes.group(1).strip('"') if writes else None
     if connection.vendor == "sqlite":
         from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
         # What SQLiteCursorWrapper.convert_query does to every statement, done once.
-        return Statement(sql, FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%"))
-    return Statement(sql, sql)
+        return Statement(sql, FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%"), table)
+    return Statement(sql, sql, table)
 
 
 @contextmanager
@@ -229,7 +275,10 @@ def _loader(model):
             return None
 
     def load(alias, values):
-        if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        # receivers: nothing connected to either signal at all, the usual case, costs no look-up.
+        if (pre_init.receivers or post_init.receivers) and (
+            pre_init.has_listeners(model) or post_init.has_listeners(model)
+        ):
             return model.from_db(alias, attnames, values)
         instance = model.__new__(model)
         state = instance._state = ModelState()
@@ -281,31 +330,68 @@ def _fields(model, *, pk: bool = True):
     return [f for f in model._meta.concrete_fields if pk or not f.primary_key]
 
 
-def _converters(connection, fields, table: str, offset: int = 0):
-    """(index, functions, column) for each field whose value read from the database goes through
-    functions, as the ORM's compiler applies them: the backend's, then the field's."""
-    result = []
+def _columns(connection, fields, table: str) -> tuple[str, list]:
+    """The select list of `fields` of `table` and (index, functions, column) for each field whose
+    value read from the database goes through functions, as the ORM's compiler applies them: the
+    backend's, then the field's. Where the database keeps datetimes as UTC text, datetime columns
+    are read as that text (CAST: the driver then leaves them alone) and made aware datetimes in
+    one step (_utc_from_text): what the driver's parser and Django's converter give together."""
+    q = connection.ops.quote_name
+    columns, converters = [], []
     for i, model_field in enumerate(fields):
         col = model_field.get_col(table)
+        column = f"{table}.{q(model_field.column)}"
         functions = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        if functions == [connection.ops.convert_datetimefield_value] and _utc_text(connection):
-            functions = [_utc_datetime]
+        if _utc_text(connection) and functions == [connection.ops.convert_datetimefield_value]:
+            column, functions = f"CAST({column} AS TEXT)", [_utc_from_text]
+        elif (
+            isinstance(model_field, JSONField)
+            and model_field.decoder is None
+            and functions == [model_field.from_db_value]
+        ):
+            functions = [_json_from_text]
+        columns.append(column)
         if functions:
-            result.append((offset + i, functions, col))
-    return result
+            converters.append((i, functions, col))
+    return ", ".join(columns), converters
 
 
 def _utc_text(connection) -> bool:
     """Whether the database keeps datetimes as naive UTC text (SQLite, with USE_TZ)."""
-    return connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone is dt.UTC
+    found = _UTC_TEXT.get(connection.alias)
+    if found is None:
+        found = _UTC_TEXT[connection.alias] = (
+            connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone is dt.UTC
+        )
+    return found
 
 
-def _utc_datetime(value, expression, connection):
-    # convert_datetimefield_value for a naive datetime the driver parsed from UTC text: the same
-    # result, without its general checks.
-    if type(value) is dt.datetime and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return connection.ops.convert_datetimefield_value(value, expression, connection)
+_UTC_TEXT: dict[str, bool] = {}  # by database alias; forgotten when the settings change (tests)
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs):
+    _UTC_TEXT.clear()
+    _SQL.clear()
+
+
+def _json_from_text(value, expression, connection):
+    # JSONField.from_db_value for a whole column read as JSON text (no key lookup, no decoder of
+    # its own: the fields read here have none); the empty object most positions hold, at once.
+    if value == "{}":
+        return {}
+    if type(value) is str:
+        return json.loads(value)
+    return expression.output_field.from_db_value(value, expression, connection)
+
+
+def _utc_from_text(value, expression, connection):
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    except (TypeError, ValueError):  # not the text SQLite stores: the general path
+        return connection.ops.convert_datetimefield_value(value, expression, connection)
 
 
 def _convert(connection, row, converters) -> list:
@@ -322,8 +408,8 @@ _PLAIN, _DATETIME, _OTHER = 0, 1, 2
 
 
 def _writers(fields):
-    """(field, kind) for each field: how _prep turns its value into the database's."""
-    kinds = []
+    """(attname, field, kind) for each field: how _values turns its value into the database's."""
+    writers = []
     for model_field in fields:
         if isinstance(model_field, JSONField):
             kind = _OTHER
@@ -331,23 +417,37 @@ def _writers(fields):
             kind = _DATETIME
         else:
             kind = _PLAIN
-        kinds.append((model_field, kind))
-    return kinds
+        writers.append((model_field.attname, model_field, kind))
+    return writers
 
 
-def _prep(connection, model_field, kind, value):
-    """What model_field.get_db_prep_save(value) gives, without its layers of calls for the values
-    that pass through it unchanged: text and whole numbers in plain fields, aware datetimes."""
-    if value is None:
-        return None
-    if kind == _PLAIN and (type(value) is str or type(value) is int):
-        return value
-    if kind == _DATETIME and type(value) is dt.datetime and value.utcoffset() is not None:
-        if _utc_text(connection):
-            # adapt_datetimefield_value's text for a database kept in UTC, without its checks.
-            return str(value.astimezone(dt.UTC).replace(tzinfo=None))
-        return connection.ops.adapt_datetimefield_value(value)
-    return model_field.get_db_prep_save(value, connection)
+def _values(connection, writers, instance) -> list:
+    """What each writer's field.get_db_prep_save(value) gives for `instance` (every field in its
+    __dict__: read whole, or made whole), without those layers of calls for the values that pass
+    through unchanged: None, text and whole numbers in plain fields, aware datetimes."""
+    values = instance.__dict__
+    utc_text = _utc_text(connection)
+    result = []
+    for name, model_field, kind in writers:
+        value = values[name]
+        if value is None or (kind == _PLAIN and (type(value) is str or type(value) is int)):
+            result.append(value)
+        elif kind == _DATETIME and type(value) is dt.datetime and value.utcoffset() is not None:
+            # adapt_datetimefield_value's value, without its checks; SQLite keeps UTC text.
+            if utc_text:
+                result.append(str(value.astimezone(dt.UTC).replace(tzinfo=None)))
+            else:
+                result.append(connection.ops.adapt_datetimefield_value(value))
+        elif kind == _OTHER and (type(value) is dict or type(value) is list) and _plain_json(connection):
+            result.append(json.dumps(value, cls=model_field.encoder))  # what adapt_json_value gives
+        else:
+            result.append(model_field.get_db_prep_save(value, connection))
+    return result
+
+
+def _plain_json(connection) -> bool:
+    # JSON goes to the database as json.dumps text unless the backend adapts it (PostgreSQL).
+    return type(connection.ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value
 
 
 def _statements(connection, name: str, build):
@@ -377,8 +477,8 @@ def _lock_sql(connection) -> _LockStatements:
     q = connection.ops.quote_name
     sqlite = connection.vendor == "sqlite"
     case_fields, position_fields = _fields(Case), _fields(Position)
-    case_columns = ", ".join(f"c.{q(f.column)}" for f in case_fields)
-    position_columns = ", ".join(f"p.{q(f.column)}" for f in position_fields)
+    case_columns, case_converters = _columns(connection, case_fields, "c")
+    position_columns, position_converters = _columns(connection, position_fields, "p")
     version, variant = ProcessVersion._meta, DistrictVariant._meta
     calendar, binding, role = CalendarVersion._meta, RoleBinding._meta, Role._meta
     # Whether the user (first parameter) holds the position's role in the case's district or
@@ -425,10 +525,10 @@ def _lock_sql(connection) -> _LockStatements:
         case=_statement(connection, case_sql),
         positions=positions,
         case_attnames=tuple(f.attname for f in case_fields),
-        case_converters=_converters(connection, case_fields, "c"),
-        patch_converters=_converters(connection, [DistrictVariant._meta.get_field("patch")], "dv"),
+        case_converters=case_converters,
+        patch_converters=_columns(connection, [DistrictVariant._meta.get_field("patch")], "dv")[1],
         position_attnames=tuple(f.attname for f in position_fields),
-        position_converters=_converters(connection, position_fields, "p"),
+        position_converters=position_converters,
         request_index=[f.attname for f in position_fields].index("request"),
     )
 
@@ -488,7 +588,7 @@ def _position_sql(connection):
     position_fields = _fields(Position)
     insert = [f for f in position_fields if not f.primary_key]
     return (
-        [(f.attname, f, kind) for f, kind in _writers(position_fields)],
+        _writers(position_fields),
         [f.attname for f in position_fields].index("step_id"),
         q(Position._meta.db_table),
         _statement(
@@ -519,7 +619,7 @@ def positions_write(cursor: ActCursor, *, before: dict, positions) -> None:
     for pk, position in kept.items():
         values = position.__dict__  # every field is there: read whole, or set by the Move
         changed = [
-            (f, kind) for (name, f, kind), old in zip(writers, before[pk], strict=True) if values[name] != old
+            writer for writer, old in zip(writers, before[pk], strict=True) if values[writer[0]] != old
         ]
         if changed:
             changes.append((position, changed))
@@ -531,7 +631,7 @@ def positions_write(cursor: ActCursor, *, before: dict, positions) -> None:
         position, changed = ready
         holder.pop(before[position.pk][step_index], None)
         holder[position.step_id] = position.pk
-        columns = tuple(f.column for f, _kind in changed)
+        columns = tuple(f.column for _name, f, _kind in changed)
         statement = _statements(
             connection,
             ("position update", columns),
@@ -543,11 +643,11 @@ def positions_write(cursor: ActCursor, *, before: dict, positions) -> None:
         )
         cursor.run(
             statement,
-            [_prep(connection, f, kind, getattr(position, f.attname)) for f, kind in changed] + [position.pk],
+            [*_values(connection, changed, position), position.pk],
         )
     for position in positions:
         if position.pk is None:
-            values = [_prep(connection, f, kind, getattr(position, f.attname)) for f, kind in insert_writers]
+            values = _values(connection, insert_writers, position)
             _insert(cursor, insert, values, position)
 
 
@@ -591,9 +691,7 @@ def event_insert(cursor: ActCursor, event: CaseEvent) -> None:
     batch: once the batch is over)."""
     connection = cursor.db
     insert, writers = _statements(connection, "event", _event_sql)
-    _insert(
-        cursor, insert, [_prep(connection, f, kind, getattr(event, f.attname)) for f, kind in writers], event
-    )
+    _insert(cursor, insert, _values(connection, writers, event), event)
 
 
 def _head_sql(connection, fields: tuple):
@@ -613,9 +711,7 @@ def case_head_update(cursor: ActCursor, *, case: Case, fields) -> None:
     connection = cursor.db
     fields = tuple(fields)
     update, writers = _statements(connection, ("head", fields), lambda c: _head_sql(c, fields))
-    cursor.run(
-        update, [_prep(connection, f, kind, getattr(case, f.attname)) for f, kind in writers] + [case.pk]
-    )
+    cursor.run(update, [*_values(connection, writers, case), case.pk])
 
 
 # --- payments -------------------------------------------------------------------------------------
