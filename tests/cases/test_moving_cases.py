@@ -562,7 +562,9 @@ def test_the_reused_reference_check_reads_an_index_not_every_payment(world):
     sql = _PAID_REFERENCE[connection.vendor].replace("%s", "'12345'")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table: make the plan show what it can use
+            cursor.execute(
+                "SET LOCAL enable_seqscan = off"
+            )  # an empty table: make the plan show what it can use
             cursor.execute("EXPLAIN " + sql)
         else:
             cursor.execute("EXPLAIN QUERY PLAN " + sql)

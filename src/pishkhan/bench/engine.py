@@ -17,14 +17,18 @@ Figures, all measured in the same run:
   parsed and planned at every execution, as the ORM's are (client-side binding);
 - transitions/s: case advances (`case_advance`, `case_payment_confirmed`) through the building
   permit as-is (129 steps), timed around each call; automatic steps (which render PDFs) run between
-  the timed calls and are counted apart. A transition locks the case row and reads its positions,
-  writes the position rows that changed, appends the event and moves the case's head: on SQLite
-  BEGIN IMMEDIATE, one SELECT, one UPDATE of the position, the event INSERT, the case UPDATE,
-  COMMIT; on PostgreSQL the positions are a second SELECT after the lock, and these statements
-  are prepared once per connection (settings.DB_PREPARE);
+  the timed calls and are counted apart, and so is working out a payment's amount (the payment
+  page's work, not the transition's). Between the calls the walk reads nothing of its own: it
+  follows the case from the instance the engine keeps in step and the steps each event says were
+  entered and left. A transition locks the case row and reads its positions, writes the position
+  rows that changed, appends the event and moves the case's head: on SQLite BEGIN IMMEDIATE, one
+  SELECT, one UPDATE of the position, the event INSERT, the case UPDATE, COMMIT; on PostgreSQL the
+  lock and the positions' read go in one round trip, the three writes as one statement
+  (cases.store.ActCursor), all prepared once per connection (settings.DB_PREPARE);
 - ratio = transitions/s ÷ baseline (target ≥ 0.5);
-- statements per transition (median, counted on an extra case after the timed walks) and per
-  baseline transaction, BEGIN and COMMIT included;
+- statements per transition (median, counted on an extra case after the timed walks, through
+  Django's query log, which sees each statement apart even where PostgreSQL gets the writes as
+  one) and per baseline transaction, BEGIN and COMMIT included;
 - submissions/s (`case_submit`) and status look-ups/s (`case_public_status`).
 """
 
@@ -333,10 +337,14 @@ def _walk(case, world: _World) -> tuple[int, int, float]:
             moved += 1
         left = set(event.data.get("left", ()))
         open_steps = [s for s in open_steps if s not in left]
-        open_steps += [s for s in event.data.get("entered", ()) if s not in left or definition.step(s).is_work]
+        open_steps += [
+            s for s in event.data.get("entered", ()) if s not in left or definition.step(s).is_work
+        ]
     else:
         raise RuntimeError(f"case {case.tracking_code} did not reach an end")
     return moved, automatic, seconds
+
+
 def _forward_outcomes(step) -> list[str]:
     """The outcomes to try, forward first: approve, done, then refer only if nothing else moves on."""
     offered = list(dict.fromkeys(o.outcome for o in step.outcomes))
