@@ -252,6 +252,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets are both called `outcome`: every outcome a step may have, and the two that sign.
+    "ENUM_NAME_OVERRIDES": {
+        "OutcomeEnum": "pishkhan.catalog.definition.OUTCOMES",
+        "SigningOutcomeEnum": "pishkhan.cases.signatures.SIGNING_OUTCOMES",
+    },
 }
 
 # --- The city --------------------------------------------------------------------------------

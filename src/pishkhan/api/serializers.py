@@ -12,7 +12,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from pishkhan.cases.documents import MAX_INSPECTION_PHOTOS
 from pishkhan.cases.models import CaseStatus
+from pishkhan.cases.signatures import SIGNING_OUTCOMES
 from pishkhan.cases.tracking import tracking_code_normalize
 from pishkhan.catalog.definition import OUTCOMES
 from pishkhan.core.text import to_ascii_digits
@@ -190,6 +192,61 @@ class ActSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=OUTCOMES)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
     request = CorrectionRequestSerializer(required=False, allow_null=True, default=None)
+
+
+class InspectionSerializer(serializers.Serializer):
+    """POST …/steps/{step}/inspection/ (multipart/form-data): the visit's report."""
+
+    outcome = serializers.ChoiceField(choices=OUTCOMES)
+    findings = serializers.CharField(max_length=5000, help_text="What the inspector found on site.")
+    latitude = serializers.FloatField(
+        required=False, allow_null=True, default=None, min_value=-90, max_value=90
+    )
+    longitude = serializers.FloatField(
+        required=False, allow_null=True, default=None, min_value=-180, max_value=180
+    )
+    accuracy_m = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        max_value=100_000,
+        help_text="The device's reported accuracy in metres, when the location came from it.",
+    )
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=MAX_INSPECTION_PHOTOS,
+        help_text="Photos taken on site: JPEG or PNG, checked by their content.",
+    )
+
+    def validate(self, data):
+        if (data["latitude"] is None) != (data["longitude"] is None):
+            missing = "longitude" if data["longitude"] is None else "latitude"
+            raise serializers.ValidationError(
+                {missing: _("Give both the latitude and the longitude, or neither.")}
+            )
+        return data
+
+
+class SignatureSheetSerializer(serializers.Serializer):
+    """What the signatory reads before signing: the drafts of what the signature issues, the
+    case's documents by content hash, and the digest of it all (sent back when signing)."""
+
+    step_id = serializers.CharField()
+    sha256 = serializers.CharField()
+    drafts = serializers.ListField(child=serializers.DictField())
+    documents = serializers.ListField(child=serializers.DictField())
+
+
+class SignSerializer(serializers.Serializer):
+    """POST …/steps/{step}/signature/: sign what GET showed."""
+
+    outcome = serializers.ChoiceField(choices=SIGNING_OUTCOMES)
+    confirm = serializers.BooleanField(help_text="The signatory read the sheet and signs it.")
+    code = serializers.CharField(max_length=10, help_text="A fresh code from the signatory's authenticator.")
+    sha256 = serializers.CharField(max_length=64, help_text="The digest GET …/signature/ gave.")
 
 
 class StatusQuerySerializer(serializers.Serializer):

@@ -53,6 +53,16 @@ urlpatterns = [
         views.StepActView.as_view(),
         name="step-act",
     ),
+    path(
+        "v1/cases/<str:tracking_code>/steps/<slug:step_id>/inspection/",
+        views.StepInspectionView.as_view(),
+        name="step-inspection",
+    ),
+    path(
+        "v1/cases/<str:tracking_code>/steps/<slug:step_id>/signature/",
+        views.StepSignatureView.as_view(),
+        name="step-signature",
+    ),
     path("v1/status/", views.PublicStatusView.as_view(), name="status"),
     path("v1/queue/", views.QueueView.as_view(), name="queue"),
     # Last: every other path under /api/ answers a JSON 404.

@@ -32,9 +32,11 @@ from pishkhan.accounts.models import District, UserKind
 from pishkhan.accounts.services import ProfileError, citizen_get_or_create
 from pishkhan.cases import selectors as case_selectors
 from pishkhan.cases import services as case_services
-from pishkhan.cases.documents import document_upload
+from pishkhan.cases.documents import DocumentRejected, document_upload
 from pishkhan.cases.files import file_open
+from pishkhan.cases.inspections import inspection_complete
 from pishkhan.cases.models import Channel
+from pishkhan.cases.signatures import SIGNING_OUTCOMES, signature_required, signature_sheet, signature_sign
 from pishkhan.catalog import selectors as catalog_selectors
 from pishkhan.catalog.definition import definition_to_dict
 from pishkhan.catalog.metrics import definition_metrics
@@ -664,6 +666,26 @@ class StepActView(StepView):
     def post(self, request, tracking_code: str, step_id: str):
         case = self.visible_case(tracking_code)
         data = self.body(s.ActSerializer)
+        # A visit is recorded with its report, a signature with the signatory's authenticator
+        # code: the same rule as the staff desk's, so neither can be skipped through the API.
+        step = case_selectors.case_definition(case).step(step_id)
+        if step is not None and step.kind == "inspection" and data["outcome"] != "return":
+            raise case_services.CaseError(
+                "report_required",
+                _(
+                    "A site inspection is recorded with its report: POST the findings to …/steps/%(step)s/inspection/."
+                )
+                % {"step": step_id},
+            )
+        if signature_required(step) and data["outcome"] in SIGNING_OUTCOMES:
+            raise case_services.CaseError(
+                "signature_required",
+                _(
+                    "This decision is signed: read GET …/steps/%(step)s/signature/, then POST it there "
+                    "with a fresh code from your authenticator."
+                )
+                % {"step": step_id},
+            )
         case_services.case_advance(
             case=case,
             step_id=step_id,
@@ -671,6 +693,95 @@ class StepActView(StepView):
             actor=request.user,
             reason=data["reason"],
             request=data["request"],
+        )
+        return self.case_response(case)
+
+
+class StepInspectionView(StepView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="steps_inspection",
+        summary="Record a site inspection",
+        description="multipart/form-data. Completes an inspection step with the visit's report: the "
+        "outcome, the findings (required), the location (latitude and longitude, both or neither; "
+        "inside Iran) and up to 10 photos taken on site (JPEG or PNG, checked by their content). A "
+        "refused photo or field answers 400 naming it, and nothing is stored.",
+        parameters=[TRACKING_CODE, STEP_ID, ACCEPT_LANGUAGE],
+        request={"multipart/form-data": s.InspectionSerializer},
+        responses=STEP_RESPONSES,
+        tags=["staff"],
+    )
+    def post(self, request, tracking_code: str, step_id: str):
+        case = self.visible_case(tracking_code)
+        data = self.body(s.InspectionSerializer)
+        location = None
+        if data["latitude"] is not None:
+            location = {
+                "lat": data["latitude"],
+                "lng": data["longitude"],
+                "accuracy_m": data["accuracy_m"],
+                "source": "device" if data["accuracy_m"] is not None else "typed",
+            }
+        try:
+            inspection_complete(
+                case=case,
+                step_id=step_id,
+                outcome=data["outcome"],
+                actor=request.user,
+                photos=data["photos"],
+                location=location,
+                findings=data["findings"],
+            )
+        except DocumentRejected as refused:  # a photo: named as the field it came in
+            if refused.status != status.HTTP_400_BAD_REQUEST:
+                raise
+            return invalid_response({"photos": [refused.message]}, code=refused.code, detail=refused.message)
+        return self.case_response(case)
+
+
+class StepSignatureView(StepView):
+    @extend_schema(
+        operation_id="steps_signature_sheet",
+        summary="What a signature signs",
+        description="The sheet the signatory reads before signing: the drafts of the documents the "
+        "signature issues, the case's documents by content hash, and the digest to send back.",
+        parameters=[TRACKING_CODE, STEP_ID, ACCEPT_LANGUAGE],
+        responses={200: s.SignatureSheetSerializer, **errors(400, 401, 403, 404, 409)},
+        tags=["staff"],
+    )
+    def get(self, request, tracking_code: str, step_id: str):
+        case = self.visible_case(tracking_code)
+        step = case_selectors.case_definition(case).step(step_id)
+        if not signature_required(step):
+            raise case_services.CaseError("not_signature", _("Nobody signs at this step."), 400)
+        self.open_position(case, step_id)
+        return Response(s.SignatureSheetSerializer(signature_sheet(case, step_id=step_id)).data)
+
+    @extend_schema(
+        operation_id="steps_sign",
+        summary="Sign a step",
+        description="Completes a signature step with `approve` or `done`: `confirm` must be true, "
+        "`sha256` the digest the sheet gave (a case changed since answers 409 and signs nothing), "
+        "and `code` a fresh code from the signatory's authenticator (a wrong or replayed code "
+        "answers 403).",
+        parameters=[TRACKING_CODE, STEP_ID, ACCEPT_LANGUAGE],
+        request=s.SignSerializer,
+        responses=STEP_RESPONSES,
+        tags=["staff"],
+    )
+    def post(self, request, tracking_code: str, step_id: str):
+        case = self.visible_case(tracking_code)
+        data = self.body(s.SignSerializer)
+        signature_sign(
+            case=case,
+            step_id=step_id,
+            outcome=data["outcome"],
+            actor=request.user,
+            confirmed=data["confirm"],
+            code=data["code"],
+            shown_sha256=data["sha256"],
+            address=client_address(request),
         )
         return self.case_response(case)
 
