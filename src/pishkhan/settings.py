@@ -315,6 +315,9 @@ CLIENT_ADDRESS_HEADER = env("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(8 * 3600)))
+# A citizen's application draft untouched this many days is deleted, with the files it kept that
+# nothing else uses (portal.uploads.uploads_purge, run by `pishkhan worker`).
+DRAFT_KEEP_DAYS = int(env("DRAFT_KEEP_DAYS", "90"))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

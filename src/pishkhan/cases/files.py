@@ -20,6 +20,7 @@ after a permission check.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import mmap
 import os
@@ -33,6 +34,8 @@ from typing import IO
 
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -801,6 +804,8 @@ def file_store(*, checked: CheckedFile) -> StoredFile:
     name = blob_name(checked.sha256)
     stored = StoredFile.objects.filter(sha256=checked.sha256).first()
     if stored is not None and default_storage.exists(stored.storage_name):
+        # Sent again: the purge of unused files counts its grace from now (files_unused_purge).
+        StoredFile.objects.filter(pk=stored.pk).update(created_at=timezone.now())
         return stored
     if not default_storage.exists(name):
         checked.content.seek(0)
@@ -815,6 +820,34 @@ def file_store(*, checked: CheckedFile) -> StoredFile:
             defaults={"size": checked.size, "content_type": checked.content_type, "storage_name": name},
         )
     return stored
+
+
+def files_unused_purge(*, older_than: dt.datetime, keep: set[str] = frozenset()) -> int:
+    """Delete the stored files nothing uses — no case document, no issued document, no SHA-256 in
+    `keep` (what forms still hold: drafts, the office counter's session) — last stored before
+    `older_than`; return how many. Each row goes in a transaction of its own, checked again under
+    its lock; its blob is deleted once that commits. Content sent again later is simply stored
+    again."""
+    from .models import CaseDocument, IssuedDocument
+
+    used = CaseDocument.objects.values("file_id")
+    issued = IssuedDocument.objects.filter(file__isnull=False).values("file_id")
+    candidates = (
+        StoredFile.objects.filter(created_at__lt=older_than)
+        .exclude(pk__in=used)
+        .exclude(pk__in=issued)
+        .values_list("pk", "sha256")
+    )
+    removed = 0
+    for pk in [pk for pk, sha256 in candidates if sha256 not in keep]:
+        with transaction.atomic():
+            stored = StoredFile.objects.select_for_update().filter(pk=pk, created_at__lt=older_than).first()
+            if stored is None or used.filter(file_id=pk).exists() or issued.filter(file_id=pk).exists():
+                continue
+            stored.delete()
+            transaction.on_commit(lambda name=stored.storage_name: default_storage.delete(name))
+        removed += 1
+    return removed
 
 
 def file_open(stored: StoredFile) -> File:

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DELIVER_EVERY = 5.0
 DEFAULT_SWEEP_EVERY = 300.0
+DEFAULT_PURGE_EVERY = 6 * 3600.0
 DEFAULT_INTERVAL = 1.0
 # One outbox round takes at most this many messages; a full round is followed by another at once.
 DELIVER_BATCH = 50
@@ -48,6 +49,13 @@ def deliver_outbox() -> object:
     while report.claimed >= DELIVER_BATCH:
         report = outbox_deliver(limit=DELIVER_BATCH)
     return report
+
+
+def purge_uploads() -> object:
+    # Imported when run: drafts and their files belong to the portal and the case engine.
+    from pishkhan.portal.uploads import uploads_purge
+
+    return uploads_purge()
 
 
 def sweep_deadlines() -> object:
@@ -86,7 +94,8 @@ class Worker:
     `run_once()`).
 
     interval: seconds between looks at the task queue and the schedule when idle.
-    deliver_every / sweep_every: seconds between outbox rounds / deadline sweeps; 0 turns a job off.
+    deliver_every / sweep_every / purge_every: seconds between outbox rounds / deadline sweeps /
+    purges of unused uploads (portal.uploads.uploads_purge); 0 turns a job off.
     run_tasks: run the database task queue here (ignored when the backend is not the database one).
     queue_names: the task queues to serve; `["*"]` serves all."""
 
@@ -96,6 +105,7 @@ class Worker:
         interval: float = DEFAULT_INTERVAL,
         deliver_every: float = DEFAULT_DELIVER_EVERY,
         sweep_every: float = DEFAULT_SWEEP_EVERY,
+        purge_every: float = DEFAULT_PURGE_EVERY,
         run_tasks: bool = True,
         queue_names: list[str] | None = None,
         worker_id: str = "",
@@ -107,6 +117,7 @@ class Worker:
             for job in (
                 Job("deliver outbox", deliver_every, deliver_outbox),
                 Job("sweep deadlines", sweep_every, sweep_deadlines),
+                Job("purge unused uploads", purge_every, purge_uploads),
             )
             if job.every > 0
         ]

@@ -28,12 +28,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.conf import settings
 from django.core.files import File
+from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from pishkhan.cases.documents import definition_document_rules, document_upload
-from pishkhan.cases.files import FORMAT_LABELS, FORMATS, DocumentRejected, file_check, file_open, file_store
+from pishkhan.cases.files import (
+    FORMAT_LABELS,
+    FORMATS,
+    DocumentRejected,
+    file_check,
+    file_open,
+    file_store,
+    files_unused_purge,
+)
 from pishkhan.cases.models import Case, CaseDocument, StoredFile
 from pishkhan.catalog.definition import Definition, Document, Field
 from pishkhan.core.ratelimit import rate_limit_hit
@@ -317,3 +327,25 @@ def documents_attach(
                 raise _refused(slot, refused.code, refused.message, refused.status) from None
         attached.append(document)
     return attached
+
+
+def uploads_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Forget what application forms kept and never filed: the drafts untouched for
+    settings.DRAFT_KEEP_DAYS, then every stored file nothing uses any more — no case or issued
+    document, no remaining draft — last sent more than a day ago (and more than a session's life:
+    the office counter keeps its files in the operator's session). Returns the counts."""
+    from .models import ApplicationDraft
+
+    now = now or timezone.now()
+    drafts, _by_model = ApplicationDraft.objects.filter(
+        updated_at__lt=now - dt.timedelta(days=settings.DRAFT_KEEP_DAYS)
+    ).delete()
+    kept: set[str] = set()
+    for data in ApplicationDraft.objects.values_list("data", flat=True).iterator():
+        files = data.get("files") if isinstance(data, dict) else None
+        for record in files.values() if isinstance(files, dict) else ():
+            if isinstance(record, dict) and isinstance(record.get("sha256"), str):
+                kept.add(record["sha256"])
+    grace = max(dt.timedelta(days=1), dt.timedelta(seconds=settings.SESSION_COOKIE_AGE))
+    files = files_unused_purge(older_than=now - grace, keep=kept)
+    return {"drafts": drafts, "files": files}

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from pishkhan.notifications.worker import (
     DEFAULT_DELIVER_EVERY,
     DEFAULT_INTERVAL,
+    DEFAULT_PURGE_EVERY,
     DEFAULT_SWEEP_EVERY,
     Worker,
     uses_database_queue,
@@ -49,6 +50,13 @@ class Command(BaseCommand):
             help=f"Seconds between deadline sweeps; 0: never (default {DEFAULT_SWEEP_EVERY:g}).",
         )
         parser.add_argument(
+            "--purge-every",
+            type=seconds,
+            default=DEFAULT_PURGE_EVERY,
+            help="Seconds between purges of application drafts and uploads nothing uses; 0: never "
+            f"(default {DEFAULT_PURGE_EVERY:g}).",
+        )
+        parser.add_argument(
             "--queue-name",
             default="default",
             help="Task queues to serve, comma separated; '*' serves all (default: default).",
@@ -60,12 +68,23 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run one round of everything and exit.")
 
     def handle(
-        self, *args, interval, deliver_every, sweep_every, queue_name, no_tasks, worker_id, once, **options
+        self,
+        *args,
+        interval,
+        deliver_every,
+        sweep_every,
+        purge_every,
+        queue_name,
+        no_tasks,
+        worker_id,
+        once,
+        **options,
     ):
         worker = Worker(
             interval=interval,
             deliver_every=deliver_every,
             sweep_every=sweep_every,
+            purge_every=purge_every,
             run_tasks=not no_tasks,
             queue_names=[name.strip() for name in queue_name.split(",") if name.strip()],
             worker_id=worker_id,
