@@ -23,6 +23,7 @@ from tests.cases.factories import (
     make_district,
     make_office,
     make_operator,
+    make_staff,
     mobile_new,
     national_id_new,
     publish_definition,
@@ -508,3 +509,25 @@ def test_one_person_may_send_only_so_many_files_an_hour(signed_in, service, sett
 
     assert answer.status_code == 429 and "too many files" in answer.json()["error"]
     assert not StoredFile.objects.filter(sha256=sha(hostile.jpeg())).exists()
+
+
+def test_staff_read_a_file_answer_as_the_documents_name_with_a_link_not_its_digest(
+    signed_in, service, district, client
+):
+    content = hostile.pdf()
+    token = token_of(signed_in.get(apply_url(service)))
+    signed_in.post(
+        apply_url(service), {**answers(district), "_token": token, "deed_scan": a_file(content, "deed.pdf")}
+    )
+    case = Case.objects.get()
+    document = CaseDocument.objects.get(case=case)
+    client.force_login(make_staff(role="clerk", district=district))
+
+    page = client.get(reverse("desk:inbox_case", kwargs={"tracking_code": case.tracking_code}))
+
+    answers_part = page.content.decode().split('id="answers-heading"')[1].split("</section>")[0]
+    assert "deed.pdf" in answers_part and sha(content) not in answers_part
+    download = reverse(
+        "cases:document_download", kwargs={"tracking_code": case.tracking_code, "document_id": document.pk}
+    )
+    assert f'href="{download}"' in answers_part

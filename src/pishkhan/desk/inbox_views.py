@@ -198,17 +198,33 @@ def inbox_release(request, position_id: int):
 # --- one case -----------------------------------------------------------------------------------
 
 
-def _answer_rows(definition, answers: dict, language: str) -> list[dict]:
+def _answer_rows(case, definition, answers: dict, language: str) -> list[dict]:
     """(label, shown value) of each answered field, in the form's order; the applicant's contact
-    details (CONTACT_FIELD_TYPES) are named but not shown."""
+    details (CONTACT_FIELD_TYPES) are named but not shown; a file field's answer (its SHA-256) is
+    the name of the case's document with that content, linked to it."""
     yes, no = _("Yes"), _("No")
     rows = []
+    documents = None
     for field in definition.fields:
         if field.id not in answers or answers[field.id] in (None, ""):
             continue
         value = answers[field.id]
         if field.type in CONTACT_FIELD_TYPES:
             rows.append({"label": field.label.get(language), "value": "", "withheld": True})
+            continue
+        if field.type == "file" and isinstance(value, str):
+            if documents is None:
+                documents = {d.file.sha256: d for d in case.documents.select_related("file").order_by("pk")}
+            document = documents.get(value)
+            row = {"label": field.label.get(language), "value": document.original_name if document else value}
+            if document is not None:
+                row["url"] = reverse(
+                    "cases:document_download",
+                    kwargs={"tracking_code": case.tracking_code, "document_id": document.pk},
+                )
+            else:
+                row["ltr"] = True  # a digest of a file the case no longer holds
+            rows.append(row)
             continue
         if isinstance(value, bool):
             shown = yes if value else no
@@ -377,7 +393,7 @@ def _case_context(request, case, *, posted=None, error=None, bound_form=None) ->
     return {
         "case": case,
         "service": definition.title.get(language),
-        "answers": _answer_rows(definition, case.answers or {}, language),
+        "answers": _answer_rows(case, definition, case.answers or {}, language),
         "documents": _document_rows(case, definition, language),
         "document_types": [(d.id, d.title.get(language)) for d in definition.documents],
         "inspections": _inspection_rows(case, definition, language),
