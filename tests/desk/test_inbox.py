@@ -294,7 +294,9 @@ def test_the_case_view_shows_a_map_point_as_coordinates_and_a_date_in_jalali():
         }
     )
     with translation.override("fa"):
-        rows = _answer_rows(definition, {"site": {"lat": 35.7, "lng": 51.4}, "start_on": "2025-03-25"}, "fa")
+        rows = _answer_rows(
+            None, definition, {"site": {"lat": 35.7, "lng": 51.4}, "start_on": "2025-03-25"}, "fa"
+        )
     shown = {row["label"]: row["value"] for row in rows}
     assert shown["محل"] == "35.7, 51.4"
     assert shown["تاریخ شروع"] == "۵ فروردین ۱۴۰۴"
