@@ -5,6 +5,7 @@ and the city's oversight table.
     office_filing_refusal(office, *, today) -> str | None
     office_cases(office, *, status=None) -> QuerySet[Case]
     office_dashboard(office, *, now) -> dict
+    office_steps(office, *, now) -> list[dict]
     jalali_month_bounds(year, month) -> (start, end)    aware datetimes, end exclusive
     office_statement(office, *, year, month) -> dict
     office_oversight(*, since) -> list[dict]
@@ -104,6 +105,48 @@ def office_dashboard(office: Office, *, now: dt.datetime) -> dict:
     counts["returned"] = cases.filter(status=CaseStatus.WITH_CITIZEN).filter(_returned_to_citizen()).count()
     counts["licence_days_left"] = (office.licence_expires_on - local_date(now)).days
     return counts
+
+
+# Outcomes an office completes its own steps with from the dashboard; a return or a rejection
+# needs the staff desk's form (what to correct, the reason).
+OFFICE_STEP_OUTCOMES = ("approve", "done")
+
+
+def office_steps(office: Office, *, now: dt.datetime) -> list[dict]:
+    """The steps waiting for `office` itself: those of the e-service office role (paper forms,
+    handing a document over at the counter …) queued in the cases it filed, soonest due first:
+
+        [{"case", "step_id", "title", "due_at", "overdue", "outcomes"}]
+
+    `outcomes`: those of OFFICE_STEP_OUTCOMES the step has, what the dashboard offers."""
+    from pishkhan.cases.positions import OFFICE_ROLE
+    from pishkhan.cases.selectors import case_definition
+
+    positions = (
+        Position.objects.filter(
+            role=OFFICE_ROLE, state=PositionState.QUEUED, case__office=office, case__status=CaseStatus.OPEN
+        )
+        .select_related("case", "case__service")
+        .order_by("due_at", "assigned_at", "pk")
+    )
+    language = get_language() or "fa"
+    steps = []
+    for position in positions:
+        step = case_definition(position.case).step(position.step_id)
+        if step is None:
+            continue
+        offered = [o.outcome for o in step.outcomes if o.outcome in OFFICE_STEP_OUTCOMES]
+        steps.append(
+            {
+                "case": position.case,
+                "step_id": step.id,
+                "title": step.title.get(language) if step.title else step.id,
+                "due_at": position.due_at,
+                "overdue": position.due_at is not None and position.due_at < now,
+                "outcomes": list(dict.fromkeys(offered)),
+            }
+        )
+    return steps
 
 
 def fee_shares(amount: int, percent: int | None = None) -> tuple[int, int]:

@@ -23,10 +23,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from pishkhan.accounts.models import RoleBinding, UserKind
+from pishkhan.cases.errors import CaseError
+from pishkhan.cases.models import Case
+from pishkhan.cases.services import case_advance
 from pishkhan.core.text import to_ascii_digits
 
 from .models import Office, OfficeStatus
 from .selectors import (
+    OFFICE_STEP_OUTCOMES,
     current_jalali_month,
     jalali_month_name,
     office_cases,
@@ -34,6 +38,7 @@ from .selectors import (
     office_of,
     office_oversight,
     office_statement,
+    office_steps,
 )
 from .services import OfficeError, is_administrator, office_reinstate, office_suspend
 
@@ -106,7 +111,12 @@ def _licence(office: Office, days_left: int) -> dict:
 @require_safe
 @operator_required
 def dashboard(request, *, office: Office):
-    """`offices/dashboard/`: the operator's office — standing, licence, counts and filed cases."""
+    """`offices/dashboard/`: the operator's office — standing, licence, counts, the steps waiting
+    for the office itself, and the cases it filed."""
+    return _dashboard(request, office)
+
+
+def _dashboard(request, office: Office, *, status: int = 200):
     now = timezone.now()
     counts = office_dashboard(office, now=now)
     return render(
@@ -117,9 +127,36 @@ def dashboard(request, *, office: Office):
             "counts": counts,
             "licence": _licence(office, counts["licence_days_left"]),
             "suspended": office.status == OfficeStatus.SUSPENDED,
+            "steps": office_steps(office, now=now),
             "cases": office_cases(office)[:MAX_CASES_SHOWN],
         },
+        status=status,
     )
+
+
+@never_cache
+@require_http_methods(["POST"])
+@operator_required
+def step_done(request, tracking_code: str, step_id: str, *, office: Office):
+    """POST `offices/steps/<code>/<step>/` with `outcome` (approve or done): the office completes
+    one of its own steps of a case it filed (cases.services.case_advance decides who may). A
+    refusal shows the dashboard again with the engine's message and status; a case the office did
+    not file is 404, as if it did not exist."""
+    case = Case.objects.filter(tracking_code=tracking_code, office=office).first()
+    if case is None:
+        messages.error(request, _("Your office filed no case with this tracking code."))
+        return _dashboard(request, office, status=404)
+    outcome = request.POST.get("outcome", "")
+    if outcome not in OFFICE_STEP_OUTCOMES:
+        messages.error(request, _("Choose one of the step's buttons."))
+        return _dashboard(request, office, status=400)
+    try:
+        case_advance(case=case, step_id=step_id, outcome=outcome, actor=request.user)
+    except CaseError as error:
+        messages.error(request, error.message)
+        return _dashboard(request, office, status=error.status)
+    messages.success(request, _("Done. The case moved on."))
+    return redirect("offices:dashboard")
 
 
 def _month_from(request) -> tuple[int, int, str | None]:
