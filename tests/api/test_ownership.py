@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from pishkhan.accounts.models import Role, RoleBinding
 from pishkhan.cases.models import Case
 from pishkhan.cases.services import case_advance, case_claim
 from pishkhan.cases.tracking import verhoeff_check_digit
@@ -41,6 +42,15 @@ def returned_for_correction(city, case):
 
 def claimed_by_the_clerk(city, case):
     case_claim(position=case.positions.get(step_id="review"), actor=clerk_of(city, case))
+
+
+def at_the_site_visit(city, case):
+    """Past the review, at the site inspection, which the district's clerk may also do."""
+    clerk = clerk_of(city, case)
+    case_advance(case=case, step_id="review", outcome="approve", actor=clerk)
+    RoleBinding.objects.create(
+        user=clerk, role=Role.objects.get(code="inspector"), district_id=case.district_id
+    )
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,15 @@ ENDPOINTS = [
     Endpoint("claim", "post", CASE + "/steps/review/claim/", actor="staff"),
     Endpoint("release", "post", CASE + "/steps/review/release/", actor="staff", prepare=claimed_by_the_clerk),
     Endpoint("act", "post", CASE + "/steps/review/act/", actor="staff", body=lambda: {"outcome": "approve"}),
+    Endpoint(
+        "inspection",
+        "post",
+        CASE + "/steps/inspect/inspection/",
+        actor="staff",
+        body=lambda: {"outcome": "done", "findings": "The site matches the plan."},
+        multipart=True,
+        prepare=at_the_site_visit,
+    ),
 ]
 
 
