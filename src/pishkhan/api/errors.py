@@ -96,8 +96,10 @@ def api_exception_handler(exc, context):
     pages are not affected). Returns None for anything else, which DRF lets through as a 500."""
     if isinstance(exc, DocumentRejected):
         if exc.status == status.HTTP_400_BAD_REQUEST:
+            # The field the refusal names (an inspection's `photos`), else the upload's own.
             field = "document_type" if exc.code == "unknown_document" else "file"
-            return invalid_response({field: [exc.message]}, code=exc.code, detail=exc.message)
+            errors = _field_errors(exc.field_errors) or {field: [exc.message]}
+            return invalid_response(errors, code=exc.code, detail=exc.message)
         return Response({"code": exc.code, "detail": exc.message}, status=exc.status)
     if isinstance(exc, CaseError):
         return _case_error_response(exc)

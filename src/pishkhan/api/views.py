@@ -32,7 +32,7 @@ from pishkhan.accounts.models import District, UserKind
 from pishkhan.accounts.services import ProfileError, citizen_get_or_create
 from pishkhan.cases import selectors as case_selectors
 from pishkhan.cases import services as case_services
-from pishkhan.cases.documents import DocumentRejected, document_upload
+from pishkhan.cases.documents import document_upload
 from pishkhan.cases.files import file_open
 from pishkhan.cases.inspections import inspection_complete
 from pishkhan.cases.models import Channel
@@ -723,20 +723,15 @@ class StepInspectionView(StepView):
                 "accuracy_m": data["accuracy_m"],
                 "source": "device" if data["accuracy_m"] is not None else "typed",
             }
-        try:
-            inspection_complete(
-                case=case,
-                step_id=step_id,
-                outcome=data["outcome"],
-                actor=request.user,
-                photos=data["photos"],
-                location=location,
-                findings=data["findings"],
-            )
-        except DocumentRejected as refused:  # a photo: named as the field it came in
-            if refused.status != status.HTTP_400_BAD_REQUEST:
-                raise
-            return invalid_response({"photos": [refused.message]}, code=refused.code, detail=refused.message)
+        inspection_complete(
+            case=case,
+            step_id=step_id,
+            outcome=data["outcome"],
+            actor=request.user,
+            photos=data["photos"],
+            location=location,
+            findings=data["findings"],
+        )
         return self.case_response(case)
 
 

@@ -313,6 +313,8 @@ def _walk(case, world: _World) -> tuple[int, int, float]:
             raise RuntimeError(f"case {case.tracking_code} has no step to act on")
         if step.kind == "automatic":
             event = case_run_automatic(case_id=case.pk, step_id=step.id)
+            if event is None:
+                raise RuntimeError(f"case {case.tracking_code}: automatic step {step.id} did not run")
             case.refresh_from_db()  # case_run_automatic takes an id, not the instance
             automatic += 1
         else:

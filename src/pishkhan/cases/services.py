@@ -259,20 +259,11 @@ def case_advance(
     with transaction.atomic(), act_cursor() as cursor:
         row = _lock_row(case, cursor=cursor, actor=actor)
         locked = row.case
-        _require_open(locked)
-        definition, calendar = _definition_and_calendar(row)
-        step = _work_step(definition, step_id)
         # The move runs in memory and its rows are written at once after it (cases.store); a
         # return writes its own, since it notes the documents uploaded so far.
         in_memory = outcome != "return"
-        move = Move(
-            case=locked,
-            definition=definition,
-            calendar=calendar,
-            now=now,
-            positions=row.positions,
-            persist=not in_memory,
-        )
+        definition, move = _locked_move(row, now=now, persist=not in_memory)
+        step = _work_step(definition, step_id)
         position = _open_position(move, step_id)
         _require_may_act(
             actor, position=position, step=step, case=locked, bound=position.role in row.bound_roles
@@ -540,19 +531,10 @@ def case_payment_confirmed(
     with transaction.atomic(), act_cursor() as cursor:
         row = _lock_row(case, cursor=cursor)
         locked = row.case
-        _require_open(locked)
-        definition, calendar = _definition_and_calendar(row)
+        definition, move = _locked_move(row, now=now)
         step = _work_step(definition, step_id)
         if step.kind != "payment":
             raise CaseError("not_payment", _("Step “%(step)s” takes no payment.") % {"step": step_id})
-        move = Move(
-            case=locked,
-            definition=definition,
-            calendar=calendar,
-            now=now,
-            positions=row.positions,
-            persist=False,
-        )
         position = _open_position(move, step_id)
         if position.state != PositionState.WITH_CITIZEN:
             raise _stale()
@@ -720,11 +702,23 @@ def _lock_row(case: Case, *, cursor, positions: bool = True, actor=None) -> Lock
     return row
 
 
-def _definition_and_calendar(row: LockedRow):
+def _locked_move(row: LockedRow, *, now, persist: bool = False) -> tuple[Definition, Move]:
+    """The definition of the locked case (refused when it is closed) and a Move over the positions
+    read with it; `persist=False` keeps the move in memory for cases.store to write."""
+    _require_open(row.case)
     definition = case_definition_of(
         row.case, body_hash=row.body_hash, status=row.version_status, patch=row.patch
     )
-    return definition, working_calendar(closures_token=row.calendar_token)
+    calendar = working_calendar(closures_token=row.calendar_token)
+    move = Move(
+        case=row.case,
+        definition=definition,
+        calendar=calendar,
+        now=now,
+        positions=row.positions,
+        persist=persist,
+    )
+    return definition, move
 
 
 def _lock_position(position: Position) -> tuple[Case, Position]:

@@ -292,10 +292,15 @@ def _loader(model):
 _LOADERS: dict = {}
 
 
-def _load(model, alias, attnames, values):
+def _loader_of(model):
     load = _LOADERS.get(model, _LOADERS)
     if load is _LOADERS:
         load = _LOADERS[model] = _loader(model)
+    return load
+
+
+def _load(model, alias, attnames, values):
+    load = _loader_of(model)
     return load(alias, values) if load is not None else model.from_db(alias, attnames, values)
 
 
@@ -309,9 +314,7 @@ def instance_new(model, related: dict, values: dict):
         attnames = _ATTNAMES[model] = frozenset(f.attname for f in model._meta.concrete_fields)
     if values.keys() != attnames:
         raise TypeError(f"{model.__name__} needs exactly {sorted(attnames)}; got {sorted(values)}")
-    if _LOADERS.get(model, _LOADERS) is _LOADERS:
-        _LOADERS[model] = _loader(model)
-    if _LOADERS[model] is None:  # attributes that do more than hold a value: the generic path
+    if _loader_of(model) is None:  # attributes that do more than hold a value: the generic path
         return model(**{**values, **{name: obj for name, obj in related.items() if obj is not None}})
     instance = model.__new__(model)
     state = instance._state = ModelState()
