@@ -142,3 +142,34 @@ def test_the_locked_case_and_positions_are_the_instances_the_orm_would_load(worl
         for model_field in Position._meta.concrete_fields:
             assert getattr(position, model_field.attname) == getattr(by_pk[position.pk], model_field.attname)
     assert row.bound_roles == {"clerk"}  # tech_review is the clerk's; inspect the inspector's
+
+
+def test_the_locked_cases_answers_are_parsed_only_when_read_and_then_behave_as_the_orms(world):
+    from pishkhan.core.fields import JSONText
+
+    case = submit_case(service=world.service, district=world.district)
+    with transaction.atomic(), store.act_cursor() as cursor:
+        row = store.case_lock(cursor, case_id=case.pk, positions=True)
+    locked = row.case
+    assert type(locked.__dict__["answers"]) is JSONText  # read, not parsed
+    assert locked.answers == Case.objects.get(pk=case.pk).answers
+    assert type(locked.__dict__["answers"]) is dict  # parsed once, then kept
+    # Set, saved and read back as any JSONField's value.
+    locked.answers = {**locked.answers, "note": "تازه"}
+    locked.save(update_fields=["answers"])
+    assert Case.objects.get(pk=case.pk).answers["note"] == "تازه"
+    # Saving an instance whose answers were never read keeps them as they are.
+    with transaction.atomic(), store.act_cursor() as cursor:
+        untouched = store.case_lock(cursor, case_id=case.pk).case
+    untouched.save()
+    assert Case.objects.get(pk=case.pk).answers["note"] == "تازه"
+
+
+def test_an_act_whose_outcome_has_no_condition_leaves_the_answers_unparsed(world):
+    from pishkhan.core.fields import JSONText
+
+    case = submit_case(service=world.service, district=world.district)
+    event = case_advance(case=case, step_id="review", outcome="approve", actor=world.clerk)
+    assert type(event.case.__dict__["answers"]) is JSONText
+    # The caller's instance gets the state the act left and reads its answers as before.
+    assert case.answers == Case.objects.get(pk=case.pk).answers

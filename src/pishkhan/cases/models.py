@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pishkhan.core.fields import LazyJSONField
+
 
 class Channel(models.TextChoices):
     ONLINE = "online", _("Online")  # the citizen, from the service desk or the API
@@ -78,7 +80,7 @@ class Case(models.Model):
         help_text=_("The office that filed it, when an office did."),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    answers = models.JSONField(
+    answers = LazyJSONField(  # most acts never read them: parsed when first read (core.fields)
         _("form answers"), default=dict, help_text=_("Validated against the definition.")
     )
     status = models.CharField(_("status"), max_length=15, choices=CaseStatus.choices, default=CaseStatus.OPEN)

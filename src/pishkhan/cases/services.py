@@ -29,6 +29,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import operator
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -75,7 +76,10 @@ TRACKING_CODE_ATTEMPTS = 5
 MAX_KEY_LENGTH = SubmissionKey._meta.get_field("key").max_length
 MAX_REFERENCE_LENGTH = 100
 MAX_DUE_DAYS = 90
-_CASE_ATTNAMES = tuple(f.attname for f in Case._meta.concrete_fields)
+# What _sync copies: the plain values as they are, the foreign keys' ids through setattr.
+_CASE_KEYS = tuple(f.attname for f in Case._meta.concrete_fields if f.is_relation)
+_CASE_VALUES = tuple(f.attname for f in Case._meta.concrete_fields if not f.is_relation)
+_case_values = operator.itemgetter(*_CASE_VALUES)
 
 
 # --- submitting -------------------------------------------------------------------------------
@@ -268,7 +272,7 @@ def case_advance(
         _require_may_act(
             actor, position=position, step=step, case=locked, bound=position.role in row.bound_roles
         )
-        route = _route(step, outcome, definition=definition, answers=locked.answers)
+        route = _route(step, outcome, definition=definition, case=locked)
         reason = (reason or "").strip()
         if outcome == "reject" and not reason:
             raise CaseError(
@@ -559,7 +563,7 @@ def case_payment_confirmed(
             )
         if payment_reference_used(cursor, reference):
             raise CaseError("reference_reused", _("This payment reference was used already."), 409)
-        route = _route(step, "done", definition=definition, answers=locked.answers)
+        route = _route(step, "done", definition=definition, case=locked)
         move.follow(position, route)
         settled = move.settle()
         with cursor.batch():
@@ -602,7 +606,7 @@ def case_run_automatic(*, case_id: int, step_id: str, now: dt.datetime | None = 
         if step is None or position is None or position.state != PositionState.AUTOMATIC:
             return None
         data = _run_action(locked, step, now=now)
-        route = _route(step, "done", definition=definition, answers=locked.answers)
+        route = _route(step, "done", definition=definition, case=locked)
         move.follow(position, route)
         settled = move.settle()
         event = event_append(
@@ -731,12 +735,13 @@ def _lock_position(position: Position) -> tuple[Case, Position]:
 
 
 def _sync(target: Case | None, source: Case) -> None:
-    # Callers keep their instance; give it the state the transaction left (only the values that
-    # differ are set: setting a foreign key's id also drops the related object it had cached).
+    # Callers keep their instance; give it the state the transaction left (a foreign key's id only
+    # where it differs: setting one drops the related object the instance had cached).
     if target is None or target is source:
         return
     mine, theirs = target.__dict__, source.__dict__
-    for name in _CASE_ATTNAMES:
+    mine.update(zip(_CASE_VALUES, _case_values(theirs), strict=True))
+    for name in _CASE_KEYS:
         value = theirs[name]
         if name not in mine or mine[name] != value:
             setattr(target, name, value)
@@ -846,8 +851,9 @@ def _filing_office_acts(actor, *, position: Position, case: Case) -> bool:
     return office is not None and office.pk == case.office_id
 
 
-def _route(step: Step, outcome: str, *, definition: Definition, answers: dict) -> Outcome:
-    """The outcome entry of `step` that `outcome` takes for these answers."""
+def _route(step: Step, outcome: str, *, definition: Definition, case: Case) -> Outcome:
+    """The outcome entry of `step` that `outcome` takes for the case's answers (read only when a
+    condition needs them: most outcomes have none, and the answers are parsed on first read)."""
     candidates = [o for o in step.outcomes if o.outcome == outcome]
     if not candidates:
         allowed = list(dict.fromkeys(o.outcome for o in step.outcomes))
@@ -863,7 +869,7 @@ def _route(step: Step, outcome: str, *, definition: Definition, answers: dict) -
         if not candidate.when:
             return candidate
         if scope is None:
-            scope = answers_scope(definition, answers)
+            scope = answers_scope(definition, case.answers)
         try:
             if expression_evaluate(candidate.when, scope) is True:
                 return candidate

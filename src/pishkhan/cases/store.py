@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
+import operator
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ from django.dispatch import receiver
 
 from pishkhan.accounts.models import Role, RoleBinding
 from pishkhan.catalog.models import DistrictVariant, ProcessVersion
+from pishkhan.core.fields import JSONText, LazyJSONField, ParsedOnRead
 from pishkhan.core.models import CalendarVersion
 
 from .models import Case, CaseEvent, Position
@@ -271,7 +274,11 @@ def _loader(model):
     it would not be the same (a field whose attribute does more than hold its value)."""
     attnames = tuple(f.attname for f in model._meta.concrete_fields)
     for attname in attnames:
-        if type(model.__dict__.get(attname)) not in (DeferredAttribute, ForeignKeyDeferredAttribute):
+        if type(model.__dict__.get(attname)) not in (
+            DeferredAttribute,
+            ForeignKeyDeferredAttribute,
+            ParsedOnRead,
+        ):
             return None
 
     def load(alias, values):
@@ -347,6 +354,8 @@ def _columns(connection, fields, table: str) -> tuple[str, list]:
         functions = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
         if _utc_text(connection) and functions == [connection.ops.convert_datetimefield_value]:
             column, functions = f"CAST({column} AS TEXT)", [_utc_from_text]
+        elif isinstance(model_field, LazyJSONField) and functions == [model_field.from_db_value]:
+            functions = [_json_unparsed]
         elif (
             isinstance(model_field, JSONField)
             and model_field.decoder is None
@@ -388,13 +397,25 @@ def _json_from_text(value, expression, connection):
     return expression.output_field.from_db_value(value, expression, connection)
 
 
+def _json_unparsed(value, expression, connection):
+    # A LazyJSONField's text, for its attribute to parse when first read (core.fields).
+    return value if value is None else JSONText(value)
+
+
 def _utc_from_text(value, expression, connection):
     if value is None:
         return None
     try:
-        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+        return _moment(value)
     except (TypeError, ValueError):  # not the text SQLite stores: the general path
         return connection.ops.convert_datetimefield_value(value, expression, connection)
+
+
+@functools.lru_cache(maxsize=4096)
+def _moment(text: str) -> dt.datetime:
+    # Remembered (datetimes are immutable): the rows of one case repeat their moments — the
+    # positions entered together, their deadlines — and every act reads them all again.
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 def _convert(connection, row, converters) -> list:
@@ -427,25 +448,48 @@ def _writers(fields):
 def _values(connection, writers, instance) -> list:
     """What each writer's field.get_db_prep_save(value) gives for `instance` (every field in its
     __dict__: read whole, or made whole), without those layers of calls for the values that pass
-    through unchanged: None, text and whole numbers in plain fields, aware datetimes."""
+    through unchanged: None, text and whole numbers in plain fields, aware datetimes, JSON's own
+    containers."""
     values = instance.__dict__
     utc_text = _utc_text(connection)
     result = []
+    append = result.append
     for name, model_field, kind in writers:
-        value = values[name]
-        if value is None or (kind == _PLAIN and (type(value) is str or type(value) is int)):
-            result.append(value)
-        elif kind == _DATETIME and type(value) is dt.datetime and value.utcoffset() is not None:
-            # adapt_datetimefield_value's value, without its checks; SQLite keeps UTC text.
-            if utc_text:
-                result.append(str(value.astimezone(dt.UTC).replace(tzinfo=None)))
-            else:
-                result.append(connection.ops.adapt_datetimefield_value(value))
-        elif kind == _OTHER and (type(value) is dict or type(value) is list) and _plain_json(connection):
-            result.append(json.dumps(value, cls=model_field.encoder))  # what adapt_json_value gives
+        if kind == _PLAIN:
+            value = values[name]
+            if value is None or type(value) is str or type(value) is int:
+                append(value)
+                continue
+        elif kind == _DATETIME:
+            value = values[name]
+            if value is None:
+                append(None)
+                continue
+            # adapt_datetimefield_value's value for an aware datetime, without its checks.
+            if type(value) is dt.datetime:
+                if not utc_text:
+                    if value.utcoffset() is not None:
+                        append(connection.ops.adapt_datetimefield_value(value))
+                        continue
+                elif (text := _utc_text_of(value)) is not None:
+                    append(text)
+                    continue
         else:
-            result.append(model_field.get_db_prep_save(value, connection))
+            value = getattr(instance, name)  # JSONText is parsed first
+            if (type(value) is dict or type(value) is list) and _plain_json(connection):
+                append(json.dumps(value, cls=model_field.encoder))  # what adapt_json_value gives
+                continue
+        append(model_field.get_db_prep_save(value, connection))
     return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_text_of(value: dt.datetime) -> str | None:
+    # How SQLite keeps an aware datetime: naive UTC text; None for a naive one. Remembered: an act
+    # writes its moment into several rows.
+    if value.utcoffset() is None:
+        return None
+    return str(value.astimezone(dt.UTC).replace(tzinfo=None))
 
 
 def _plain_json(connection) -> bool:
@@ -576,7 +620,7 @@ def case_lock(cursor: ActCursor, *, case_id, positions: bool = False, user=None)
         position = _load(Position, alias, statements.position_attnames, values)
         if values[request]:
             values[request] = copy.deepcopy(values[request])  # a Move could change it in place
-        locked.before[position.pk] = values
+        locked.before[position.pk] = tuple(values)
         if row[width]:
             locked.bound_roles.add(position.role)
         locked.positions.append(position)
@@ -590,9 +634,11 @@ def _position_sql(connection):
     q = connection.ops.quote_name
     position_fields = _fields(Position)
     insert = [f for f in position_fields if not f.primary_key]
+    attnames = [f.attname for f in position_fields]
     return (
         _writers(position_fields),
-        [f.attname for f in position_fields].index("step_id"),
+        operator.itemgetter(*attnames),  # a row's values, in LockedRow.before's order
+        attnames.index("step_id"),
         q(Position._meta.db_table),
         _statement(
             connection,
@@ -612,7 +658,9 @@ def positions_write(cursor: ActCursor, *, before: dict, positions) -> None:
     step another row still holds is updated after that row moved on."""
     connection = cursor.db
     q = connection.ops.quote_name
-    writers, step_index, table, insert, insert_writers = _statements(connection, "positions", _position_sql)
+    writers, current, step_index, table, insert, insert_writers = _statements(
+        connection, "positions", _position_sql
+    )
     kept = {p.pk: p for p in positions if p.pk is not None}
     gone = [pk for pk in before if pk not in kept]
     if gone:
@@ -620,11 +668,10 @@ def positions_write(cursor: ActCursor, *, before: dict, positions) -> None:
         cursor.run(_statement(connection, sql), gone)
     changes = []
     for pk, position in kept.items():
-        values = position.__dict__  # every field is there: read whole, or set by the Move
-        changed = [
-            writer for writer, old in zip(writers, before[pk], strict=True) if values[writer[0]] != old
-        ]
-        if changed:
+        # Every field is in __dict__ (read whole, or set by the Move); most rows did not change.
+        values, old = current(position.__dict__), before[pk]
+        if values != old:
+            changed = [writer for writer, new, was in zip(writers, values, old, strict=True) if new != was]
             changes.append((position, changed))
     holder = {before[pk][step_index]: pk for pk in kept}
     while changes:

@@ -544,7 +544,7 @@ class Simulation:
         key = (sim.answers_key, _outcomes_key(step), outcome)
         route = self.routes.get(key)
         if route is None:
-            route = route_for_outcome(step, outcome, definition=sim.plan.definition, answers=sim.case.answers)
+            route = route_for_outcome(step, outcome, definition=sim.plan.definition, case=sim.case)
             self.routes[key] = route
         return route
 
