@@ -32,6 +32,7 @@ from pishkhan.core.calendar import WorkingCalendar
 from .deadlines import case_due_at, step_due_at, suspended_working_days
 from .errors import CaseError
 from .models import Case, CaseDocument, CaseStatus, Position, PositionState
+from .store import instance_new
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +271,17 @@ class Move:
             self._spare[-1] if self._spare else None
         )
         if spare is None:
-            position = Position(case=self.case, district_id=self.case.district_id, assignee=None, **fields)
+            position = instance_new(
+                Position,
+                {"case": self.case},
+                {
+                    "id": None,
+                    "case_id": self.case.pk,
+                    "district_id": self.case.district_id,
+                    "assignee_id": None,
+                    **fields,
+                },
+            )
             self._save(position, force_insert=True)
         else:
             self._spare.remove(spare)

@@ -34,7 +34,7 @@ import functools
 import json
 import operator
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -72,17 +72,20 @@ class LockedRow:
     version_status: str
     patch: object  # the district variant's patch; None without a variant
     calendar_token: str | None
+    case_values: list  # the case's values as read, in _CASE_INDEX's order
     positions: list[Position] = field(default_factory=list)
     bound_roles: set[str] = field(default_factory=set)
     before: dict = field(default_factory=dict)
-    case_before: dict = field(default_factory=dict)  # {attname: value} of the case as read
 
     def case_changed(self, fields) -> tuple[str, ...]:
         """Those of `fields` whose value on the case is no longer what was read: an UPDATE that
         leaves the others out rewrites no index over them (SQLite maintains the indexes of every
         column an UPDATE sets, changed or not)."""
-        case, before = self.case, self.case_before
-        return tuple(name for name in fields if getattr(case, name) != before[name])
+        case, read = self.case, self.case_values
+        return tuple(name for name in fields if getattr(case, name) != read[_CASE_INDEX[name]])
+
+
+_CASE_INDEX = {f.attname: i for i, f in enumerate(Case._meta.concrete_fields)}
 
 
 # --- cursors and values -------------------------------------------------------------------------
@@ -156,12 +159,15 @@ class ActCursor:
         else:
             self._callbacks.append(callback)
 
-    @contextmanager
     def batch(self):
-        """Send the statements run inside in one round trip, where the driver can (PostgreSQL)."""
+        """Send the statements run inside in one round trip, where the driver can (PostgreSQL);
+        a context manager."""
         if not self.pipelines or self._batch is not None:
-            yield
-            return
+            return _AS_THEY_COME
+        return self._batching()
+
+    @contextmanager
+    def _batching(self):
         batch = self._batch = []
         try:
             yield
@@ -207,6 +213,15 @@ class ActCursor:
     def close(self) -> None:
         with self.db.wrap_database_errors:
             self.cursor.close()
+
+    def __enter__(self) -> ActCursor:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+_AS_THEY_COME = nullcontext()  # a batch where the statements cannot wait: each runs when it comes
 
 
 class Result:
@@ -254,18 +269,14 @@ def _statement(connection, sql: str) -> Statement:
     return Statement(sql, sql, table)
 
 
-@contextmanager
-def act_cursor():
-    """The cursor one act runs its statements on, inside the act's transaction."""
+def act_cursor() -> ActCursor:
+    """The cursor one act runs its statements on, inside the act's transaction; use it in a
+    `with`, which closes it."""
     connection = connections[DEFAULT_DB_ALIAS]
     connection.ensure_connection()
     connection.validate_thread_sharing()
     with connection.wrap_database_errors:
-        cursor = ActCursor(connection)
-    try:
-        yield cursor
-    finally:
-        cursor.close()
+        return ActCursor(connection)
 
 
 def _loader(model):
@@ -606,8 +617,7 @@ def case_lock(cursor: ActCursor, *, case_id, positions: bool = False, user=None)
     body_hash, status, patch, token = head[n : n + 4]
     if patch is not None:
         patch = _convert(connection, [patch], statements.patch_converters)[0]
-    locked = LockedRow(case, body_hash, status, patch, token)
-    locked.case_before = dict(zip(statements.case_attnames, values, strict=True))
+    locked = LockedRow(case, body_hash, status, patch, token, values)
     if not positions:
         return locked
     if statements.positions is None:
