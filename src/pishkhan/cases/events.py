@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from contextlib import nullcontext
 
 from django.db import transaction
 from django.utils.translation import gettext
@@ -89,20 +88,23 @@ def event_append(
     # The two statements the ORM would run, without building them anew for every event
     # (cases.store). Inside the caller's transaction no savepoint is needed: a failure rolls the
     # whole operation back anyway.
-    with transaction.atomic(savepoint=False) if cursor is None else nullcontext(), _act(cursor) as sql:
-        event_insert(sql, event)
-        head = (case.event_seq, case.event_hash)
-        case.event_seq, case.event_hash = event.seq, event.hash
-        try:
-            case_head_update(sql, case=case, fields=("event_seq", "event_hash", *case_fields))
-        except BaseException:
-            case.event_seq, case.event_hash = head
-            raise
+    if cursor is None:
+        with transaction.atomic(savepoint=False), act_cursor() as own:
+            _write(own, event, case, case_fields)
+    else:
+        _write(cursor, event, case, case_fields)
     return event
 
 
-def _act(cursor):
-    return nullcontext(cursor) if cursor is not None else act_cursor()
+def _write(cursor, event: CaseEvent, case: Case, case_fields) -> None:
+    event_insert(cursor, event)
+    head = (case.event_seq, case.event_hash)
+    case.event_seq, case.event_hash = event.seq, event.hash
+    try:
+        case_head_update(cursor, case=case, fields=("event_seq", "event_hash", *case_fields))
+    except BaseException:
+        case.event_seq, case.event_hash = head
+        raise
 
 
 _MOMENTS = ("assigned_at", "started_at", "completed_at")

@@ -620,20 +620,24 @@ def case_lock(cursor: ActCursor, *, case_id, positions: bool = False, user=None)
     locked = LockedRow(case, body_hash, status, patch, token, values)
     if not positions:
         return locked
-    if statements.positions is None:
-        rows = [row[n + 4 :] for row in rows if row[n + 4] is not None]  # none: the outer join's NULLs
-    else:
+    # On SQLite the positions' columns follow the case's in the one statement's rows.
+    start = n + 4 if statements.positions is None else 0
+    if statements.positions is not None:
         rows = reading.all()
-    width, request = len(statements.position_attnames), statements.request_index
+    end, request = start + len(statements.position_attnames), statements.request_index
+    attnames, converters = statements.position_attnames, statements.position_converters
+    before, bound_roles, read = locked.before, locked.bound_roles, locked.positions
     for row in rows:
-        values = _convert(connection, row[:width], statements.position_converters)
-        position = _load(Position, alias, statements.position_attnames, values)
+        if row[start] is None:  # the outer join's NULLs: no open step
+            continue
+        values = _convert(connection, row[start:end], converters)
+        position = _load(Position, alias, attnames, values)
         if values[request]:
             values[request] = copy.deepcopy(values[request])  # a Move could change it in place
-        locked.before[position.pk] = tuple(values)
-        if row[width]:
-            locked.bound_roles.add(position.role)
-        locked.positions.append(position)
+        before[position.pk] = tuple(values)
+        if row[end]:
+            bound_roles.add(position.role)
+        read.append(position)
     return locked
 
 
@@ -683,14 +687,9 @@ def positions_write(cursor: ActCursor, *, before: dict, positions) -> None:
         if values != old:
             changed = [writer for writer, new, was in zip(writers, values, old, strict=True) if new != was]
             changes.append((position, changed))
-    holder = {before[pk][step_index]: pk for pk in kept}
-    while changes:
-        # A row whose new step another row still holds waits for that row to move on first.
-        ready = next((c for c in changes if holder.get(c[0].step_id, c[0].pk) == c[0].pk), changes[0])
-        changes.remove(ready)
-        position, changed = ready
-        holder.pop(before[position.pk][step_index], None)
-        holder[position.step_id] = position.pk
+    if len(changes) > 1:
+        changes = _in_takeover_order(changes, {pk: before[pk] for pk in kept}, step_index)
+    for position, changed in changes:
         columns = tuple(f.column for _name, f, _kind in changed)
         statement = _statements(
             connection,
@@ -709,6 +708,21 @@ def positions_write(cursor: ActCursor, *, before: dict, positions) -> None:
         if position.pk is None:
             values = _values(connection, insert_writers, position)
             _insert(cursor, insert, values, position)
+
+
+def _in_takeover_order(changes: list, before: dict, step_index: int) -> list:
+    # A row whose new step another row still holds waits for that row to move on first. `before`:
+    # the rows kept, as read.
+    holder = {values[step_index]: pk for pk, values in before.items()}
+    ordered = []
+    while changes:
+        ready = next((c for c in changes if holder.get(c[0].step_id, c[0].pk) == c[0].pk), changes[0])
+        changes.remove(ready)
+        position = ready[0]
+        holder.pop(before[position.pk][step_index], None)
+        holder[position.step_id] = position.pk
+        ordered.append(ready)
+    return ordered
 
 
 def _insert(cursor: ActCursor, insert: Statement, values, instance) -> None:
