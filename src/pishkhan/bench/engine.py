@@ -303,7 +303,6 @@ def _walk(case, world: _World) -> tuple[int, int, float]:
     step, the steps each event says were entered and left — so nothing but the engine's own
     calls runs between the timed ones (no query of the walk's own, whose work would be counted
     against the engine as the caches it leaves cold)."""
-    from pishkhan.cases.errors import CaseError
     from pishkhan.cases.models import CaseStatus, Position
     from pishkhan.cases.selectors import case_payment_due
     from pishkhan.cases.services import case_advance, case_payment_confirmed, case_run_automatic
@@ -324,24 +323,20 @@ def _walk(case, world: _World) -> tuple[int, int, float]:
                 raise RuntimeError(f"case {case.tracking_code}: automatic step {step.id} did not run")
             case.refresh_from_db()  # case_run_automatic takes an id, not the instance
             automatic += 1
-        else:
+        elif step.kind == "payment":
+            reference += 1
+            amount = case_payment_due(case, step_id=step.id)
             started = time.perf_counter()
-            if step.kind == "payment":
-                reference += 1
-                amount = case_payment_due(case, step_id=step.id)
-                started = time.perf_counter()
-                event = case_payment_confirmed(
-                    case=case, step_id=step.id, amount=amount, reference=f"{case.pk}-{reference}"
-                )
-            else:
-                actor = world.citizen if step.kind == "citizen" else world.clerk
-                for outcome in _forward_outcomes(step):
-                    try:
-                        event = case_advance(case=case, step_id=step.id, outcome=outcome, actor=actor)
-                        break
-                    except CaseError as error:
-                        if error.code != "unknown_outcome":
-                            raise
+            event = case_payment_confirmed(
+                case=case, step_id=step.id, amount=amount, reference=f"{case.pk}-{reference}"
+            )
+            seconds += time.perf_counter() - started
+            moved += 1
+        else:
+            actor = world.citizen if step.kind == "citizen" else world.clerk
+            outcome = _forward_outcome(step)
+            started = time.perf_counter()
+            event = case_advance(case=case, step_id=step.id, outcome=outcome, actor=actor)
             seconds += time.perf_counter() - started
             moved += 1
         left = set(event.data.get("left", ()))
@@ -354,7 +349,8 @@ def _walk(case, world: _World) -> tuple[int, int, float]:
     return moved, automatic, seconds
 
 
-def _forward_outcomes(step) -> list[str]:
-    """The outcomes to try, forward first: approve, done, then refer only if nothing else moves on."""
-    offered = list(dict.fromkeys(o.outcome for o in step.outcomes))
-    return [o for o in FORWARD if o in offered] or offered
+def _forward_outcome(step) -> str:
+    """The outcome to take, forward first: approve, done, then refer only if nothing else moves
+    on; else the step's first."""
+    offered = [o.outcome for o in step.outcomes]
+    return next((o for o in FORWARD if o in offered), offered[0])
