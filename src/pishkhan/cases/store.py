@@ -15,8 +15,8 @@ These functions run the statements the ORM would, with values converted both way
 own fields, build the model instances from the rows (as Model.from_db would, minus its generic
 path), and share one cursor per act. On PostgreSQL that cursor binds its parameters on the
 server, so its statements are prepared once per connection (settings.DB_PREPARE), and a batch of
-them goes in one round trip. They belong to cases.services and cases.events, which hold the
-rules; nothing else should call them.
+them goes in one round trip. They belong to cases.services, cases.events and cases.positions
+(which builds new rows with instance_new), which hold the rules; nothing else should call them.
 
 Concurrency is what the services' docstring says. `case_lock` takes the case row's lock before it
 reads the case's positions. On PostgreSQL it locks the row (`FOR UPDATE`), then reads the
