@@ -30,9 +30,9 @@ def test_an_advance_reads_the_case_once_and_asks_nothing_else(world):
         case_advance(case=case, step_id="tech_review", outcome="approve", actor=world.clerk)
     sent = statements(queries)
     reads = [sql for sql in sent if sql.startswith("SELECT")]
-    # The lock and the positions: one statement on SQLite, whose IMMEDIATE transaction already
-    # keeps other writers out; two on PostgreSQL, the positions read after the row lock.
-    assert len(reads) == (1 if connection.vendor == "sqlite" else 2)
+    # The case row, locked (on SQLite the IMMEDIATE transaction already keeps other writers out),
+    # then its positions.
+    assert len(reads) == 2
     assert "FOR UPDATE" in reads[0] or connection.vendor == "sqlite"
     # No query of its own for the role binding, the closures or the version: folded into the reads.
     for table in ("accounts_rolebinding", "core_closure", "catalog_processversion", "core_calendarversion"):

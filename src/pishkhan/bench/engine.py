@@ -22,10 +22,12 @@ end, WARM_UP_TRANSACTIONS baseline transactions), as a running server is warm:
   page's work, not the transition's). Between the calls the walk reads nothing of its own: it
   follows the case from the instance the engine keeps in step and the steps each event says were
   entered and left. A transition locks the case row and reads its positions, writes the position
-  rows that changed, appends the event and moves the case's head: on SQLite BEGIN IMMEDIATE, one
-  SELECT, one UPDATE of the position, the event INSERT, the case UPDATE, COMMIT; on PostgreSQL the
-  lock and the positions' read go in one round trip, the three writes as one statement
-  (cases.store.ActCursor), all prepared once per connection (settings.DB_PREPARE);
+  rows that changed, appends the event and moves the case's head: on SQLite BEGIN IMMEDIATE, the
+  case's SELECT and its positions', one UPDATE of the position, the event INSERT, the case UPDATE,
+  COMMIT; on PostgreSQL the lock and the positions' read go in one round trip, the three writes as
+  one statement (cases.store.ActCursor), all prepared once per connection (settings.DB_PREPARE).
+  A transition that opens an automatic step also queues its task once the transaction commits,
+  inside the timed call, as a request would;
 - ratio = transitions/s ÷ baseline (target ≥ 0.5);
 - statements per transition (median, counted on an extra case after the timed walks, through
   Django's query log, which sees each statement apart even where PostgreSQL gets the writes as

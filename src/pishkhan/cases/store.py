@@ -19,11 +19,11 @@ them goes in one round trip. They belong to cases.services, cases.events and cas
 (which builds new rows with instance_new), which hold the rules; nothing else should call them.
 
 Concurrency is what the services' docstring says. `case_lock` takes the case row's lock before it
-reads the case's positions. On PostgreSQL it locks the row (`FOR UPDATE`), then reads the
-positions in a statement of its own — sent in the same round trip, but run by the server once
-the lock is taken, with a snapshot of its own — so that read sees what the previous holder of the
-lock committed. On SQLite the transaction's IMMEDIATE write lock (settings) already keeps every
-other writer out from its first statement on, so one statement reads the case and its positions.
+reads the case's positions, in a statement of its own. On PostgreSQL it locks the row (`FOR
+UPDATE`), and the positions' read — sent in the same round trip, but run by the server once the
+lock is taken, with a snapshot of its own — sees what the previous holder of the lock committed.
+On SQLite the transaction's IMMEDIATE write lock (settings) already keeps every other writer out
+from its first statement on.
 """
 
 from __future__ import annotations
@@ -144,13 +144,15 @@ class ActCursor:
             return result
         if self.wrapped is not None:
             self.wrapped.execute(statement.sql, params)
+            found = self.wrapped.fetchall() if rows else None
         else:
-            with self.db.wrap_database_errors:
+            try:
                 self.cursor.execute(statement.native, params)
-        if not rows:
-            return Result(self.db, None, None, self.cursor.lastrowid if self.db.vendor == "sqlite" else None)
-        with self.db.wrap_database_errors:
-            return Result(self.db, None, self.cursor.fetchall(), None)
+                found = self.cursor.fetchall() if rows else None
+            except self.db.Database.Error:
+                with self.db.wrap_database_errors:  # raised as Django's error of the same kind
+                    raise
+        return Result(self.db, None, found, self.cursor.lastrowid if self.db.vendor == "sqlite" else None)
 
     def then(self, callback) -> None:
         """Run `callback` once the results of the statements run so far can be read."""
@@ -521,8 +523,8 @@ def _statements(connection, name: str, build):
 
 @dataclass
 class _LockStatements:
-    case: Statement  # the case row (and, on SQLite, its positions)
-    positions: Statement | None  # PostgreSQL: the positions, after the lock
+    case: Statement  # the case row, locked
+    positions: Statement  # its positions, read after the lock
     case_attnames: tuple
     case_converters: list
     patch_converters: list
@@ -533,7 +535,6 @@ class _LockStatements:
 
 def _lock_sql(connection) -> _LockStatements:
     q = connection.ops.quote_name
-    sqlite = connection.vendor == "sqlite"
     case_fields, position_fields = _fields(Case), _fields(Position)
     case_columns, case_converters = _columns(connection, case_fields, "c")
     position_columns, position_converters = _columns(connection, position_fields, "p")
@@ -541,12 +542,11 @@ def _lock_sql(connection) -> _LockStatements:
     calendar, binding, role = CalendarVersion._meta, RoleBinding._meta, Role._meta
     # Whether the user (first parameter) holds the position's role in the case's district or
     # city-wide: what services._bound asks, for every open step at once.
-    district = f"c.{q('district_id')}"
     bound = (
         f"EXISTS (SELECT 1 FROM {q(binding.db_table)} b"  # noqa: S608 - names from the models
         f" INNER JOIN {q(role.db_table)} r ON r.{q('id')} = b.{q('role_id')}"
         f" WHERE b.{q('user_id')} = %s AND r.{q('code')} = p.{q('role')}"
-        f" AND (b.{q('district_id')} = {district} OR b.{q('district_id')} IS NULL))"
+        f" AND (b.{q('district_id')} = c.{q('district_id')} OR b.{q('district_id')} IS NULL))"
     )
     # Position.Meta.ordering, so a Move sees its positions as it would through the ORM, then the
     # id: branches entered together tie on both, and PostgreSQL would order those by whichever
@@ -554,34 +554,26 @@ def _lock_sql(connection) -> _LockStatements:
     order = ", ".join(
         f"p.{q(Position._meta.get_field(name).column)} ASC" for name in [*Position._meta.ordering, "id"]
     )
-    case_part = (
+    # Only the case row is locked: the version and variant rows are shared by every case on them.
+    # SQLite has no row locks: the transaction's IMMEDIATE write lock (settings) keeps every other
+    # writer out from its first statement on.
+    lock = "" if connection.vendor == "sqlite" else " FOR UPDATE OF c"
+    case_sql = (
         f"SELECT {case_columns}, v.{q('body_hash')}, v.{q('status')}, dv.{q('patch')},"  # noqa: S608 - names from the models
         f" (SELECT cv.{q('token')} FROM {q(calendar.db_table)} cv WHERE cv.{q('id')} = 1)"
-    )
-    joins = (
         f" FROM {q(Case._meta.db_table)} c"
         f" INNER JOIN {q(version.db_table)} v ON v.{q('id')} = c.{q('version_id')}"
         f" LEFT OUTER JOIN {q(variant.db_table)} dv ON dv.{q('id')} = c.{q('variant_id')}"
+        f" WHERE c.{q('id')} = %s{lock}"
     )
-    if sqlite:
-        case_sql = (
-            f"{case_part}, {position_columns}, {bound}{joins}"
-            f" LEFT OUTER JOIN {q(Position._meta.db_table)} p ON p.{q('case_id')} = c.{q('id')}"
-            f" WHERE c.{q('id')} = %s ORDER BY {order}"
-        )
-        positions = None
-    else:
-        # Only the case row: the version and variant rows are shared by every case on them.
-        case_sql = f"{case_part}{joins} WHERE c.{q('id')} = %s FOR UPDATE OF c"
-        positions = _statement(
-            connection,
-            f"SELECT {position_columns}, {bound} FROM {q(Position._meta.db_table)} p"  # noqa: S608 - names from the models
-            f" INNER JOIN {q(Case._meta.db_table)} c ON c.{q('id')} = p.{q('case_id')}"
-            f" WHERE p.{q('case_id')} = %s ORDER BY {order}",
-        )
+    positions_sql = (
+        f"SELECT {position_columns}, {bound} FROM {q(Position._meta.db_table)} p"  # noqa: S608 - names from the models
+        f" INNER JOIN {q(Case._meta.db_table)} c ON c.{q('id')} = p.{q('case_id')}"
+        f" WHERE p.{q('case_id')} = %s ORDER BY {order}"
+    )
     return _LockStatements(
         case=_statement(connection, case_sql),
-        positions=positions,
+        positions=_statement(connection, positions_sql),
         case_attnames=tuple(f.attname for f in case_fields),
         case_converters=case_converters,
         patch_converters=_columns(connection, [DistrictVariant._meta.get_field("patch")], "dv")[1],
@@ -598,44 +590,34 @@ def case_lock(cursor: ActCursor, *, case_id, positions: bool = False, user=None)
     connection = cursor.db
     alias = connection.alias
     statements = _statements(connection, "lock", _lock_sql)
-    user_id = getattr(user, "pk", None)
-    if statements.positions is None:  # SQLite: one statement
-        rows = cursor.run(statements.case, [user_id, case_id], rows=True).all()
-        head = rows[0] if rows else None
-    else:
-        # One round trip; the server runs the positions' read once the lock is taken.
-        with cursor.batch():
-            locking = cursor.run(statements.case, [case_id], rows=True)
-            if positions:
-                reading = cursor.run(statements.positions, [user_id, case_id], rows=True)
-        head = locking.one()
+    # One round trip where the driver allows it (PostgreSQL): the server runs the positions' read
+    # once the lock is taken.
+    with cursor.batch():
+        locking = cursor.run(statements.case, [case_id], rows=True)
+        if positions:
+            reading = cursor.run(statements.positions, [getattr(user, "pk", None), case_id], rows=True)
+    head = locking.one()
     if head is None:
         return None
     n = len(statements.case_attnames)
     values = _convert(connection, head[:n], statements.case_converters)
     case = _load(Case, alias, statements.case_attnames, values)
-    body_hash, status, patch, token = head[n : n + 4]
+    body_hash, status, patch, token = head[n:]
     if patch is not None:
         patch = _convert(connection, [patch], statements.patch_converters)[0]
     locked = LockedRow(case, body_hash, status, patch, token, values)
     if not positions:
         return locked
-    # On SQLite the positions' columns follow the case's in the one statement's rows.
-    start = n + 4 if statements.positions is None else 0
-    if statements.positions is not None:
-        rows = reading.all()
-    end, request = start + len(statements.position_attnames), statements.request_index
+    request = statements.request_index
     attnames, converters = statements.position_attnames, statements.position_converters
     before, bound_roles, read = locked.before, locked.bound_roles, locked.positions
-    for row in rows:
-        if row[start] is None:  # the outer join's NULLs: no open step
-            continue
-        values = _convert(connection, row[start:end], converters)
+    for row in reading.all():
+        values = _convert(connection, row[:-1], converters)
         position = _load(Position, alias, attnames, values)
         if values[request]:
             values[request] = copy.deepcopy(values[request])  # a Move could change it in place
         before[position.pk] = tuple(values)
-        if row[end]:
+        if row[-1]:
             bound_roles.add(position.role)
         read.append(position)
     return locked
@@ -728,22 +710,22 @@ def _in_takeover_order(changes: list, before: dict, step_index: int) -> list:
 def _insert(cursor: ActCursor, insert: Statement, values, instance) -> None:
     """INSERT `instance`'s row; its pk is set once the database said it (after the batch)."""
     connection = cursor.db
-
-    def inserted(pk):
-        instance.pk = pk
-        instance._state.adding, instance._state.db = False, connection.alias
-
     # SQLite hands the new rowid back with every INSERT; RETURNING would only add a result set.
-    if connection.vendor != "sqlite" and connection.features.can_return_columns_from_insert:
-        returning = _statements(
-            connection,
-            ("returning", insert.sql),
-            lambda c: _statement(c, f"{insert.sql} RETURNING {c.ops.quote_name('id')}"),
-        )
-        result = cursor.run(returning, values, rows=True)
-        cursor.then(lambda: inserted(result.one()[0]))
-    else:
-        inserted(cursor.run(insert, values).lastrowid)
+    if connection.vendor == "sqlite" or not connection.features.can_return_columns_from_insert:
+        _inserted(instance, cursor.run(insert, values).lastrowid, connection.alias)
+        return
+    returning = _statements(
+        connection,
+        ("returning", insert.sql),
+        lambda c: _statement(c, f"{insert.sql} RETURNING {c.ops.quote_name('id')}"),
+    )
+    result = cursor.run(returning, values, rows=True)
+    cursor.then(lambda: _inserted(instance, result.one()[0], connection.alias))
+
+
+def _inserted(instance, pk, alias) -> None:
+    instance.pk = pk
+    instance._state.adding, instance._state.db = False, alias
 
 
 # --- the event log --------------------------------------------------------------------------------
