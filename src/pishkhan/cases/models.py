@@ -135,13 +135,21 @@ class Position(models.Model):
     """Where a case stands now: one row per open step (several while parallel branches run). A
     position is deleted when its step is done; the event log keeps the history."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="positions", verbose_name=_("case"))
+    # No index of its own on case or district: the unique (case, step_id) and the queue's (district,
+    # role, state) indexes start with them, and every index here is rewritten as cases move.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="positions", verbose_name=_("case"), db_index=False
+    )
     step_id = models.CharField(_("step"), max_length=80)
     role = models.CharField(
         _("role"), max_length=60, help_text=_("The step's role code; the queue it sits in.")
     )
     district = models.ForeignKey(
-        "accounts.District", on_delete=models.PROTECT, related_name="positions", verbose_name=_("district")
+        "accounts.District",
+        on_delete=models.PROTECT,
+        related_name="positions",
+        verbose_name=_("district"),
+        db_index=False,
     )
     state = models.CharField(
         _("state"), max_length=15, choices=PositionState.choices, default=PositionState.QUEUED
