@@ -7,14 +7,6 @@ from tests.cases.factories import make_district, make_staff, publish_definition,
 
 
 @pytest.fixture(autouse=True)
-def _tasks_run_immediately(settings):
-    """Automatic steps run as soon as their transaction commits, in the test's thread, through
-    django-tasks' ImmediateBackend. django-tasks drops its cached backends when TASKS changes
-    (it listens to setting_changed), so the override takes effect at once."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
-@pytest.fixture(autouse=True)
 def _english():
     """Messages are read in English (their msgids) unless a test switches language itself."""
     with translation.override("en"):

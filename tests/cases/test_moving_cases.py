@@ -430,6 +430,36 @@ def test_automatic_steps_run_after_commit_and_only_once(world, issued, django_ca
     assert case.status == CaseStatus.APPROVED
 
 
+@pytest.mark.db_tasks
+def test_with_the_queue_in_the_database_a_step_and_its_task_commit_together(
+    world, issued, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from pishkhan.cases.services import case_run_automatic
+
+    case = submit_case(service=world.service, district=world.district)
+    through_checks(case, world)
+    # The request fails after the payment step moved on: neither the step nor its task remains.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        case_payment_confirmed(case=case, step_id="pay", amount=SMALL_FEE, reference="R-3")
+        assert DBTaskResult.objects.count() == 1
+        raise RuntimeError("the request broke after the step")
+    assert not DBTaskResult.objects.exists()
+    case.refresh_from_db()
+    assert set(open_steps(case)) == {"pay"}
+    # Committed, the task is in the queue already: nothing waits for an after-commit hook.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        case_payment_confirmed(case=case, step_id="pay", amount=SMALL_FEE, reference="R-4")
+    assert callbacks == []
+    task = DBTaskResult.objects.get()
+    assert task.task_path.endswith("case_run_automatic")
+    assert task.args_kwargs["kwargs"] == {"case_id": case.pk, "step_id": "issue"}
+    assert open_steps(case) == {"issue": PositionState.AUTOMATIC} and issued == []
+    case_run_automatic(case_id=case.pk, step_id="issue")  # what the worker runs
+    assert issued == [(case.pk, "permit")]
+
+
 def test_a_failing_automatic_step_leaves_the_case_waiting_for_a_retry(
     world, monkeypatch, django_capture_on_commit_callbacks
 ):

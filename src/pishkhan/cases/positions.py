@@ -234,10 +234,19 @@ class Move:
         return SETTLED_FIELDS
 
     def schedule_automatic(self) -> None:
-        """Run the automatic steps this move opened, once the transaction commits."""
-        for step_id in self._automatic:
-            if step_id in self.positions:
-                transaction.on_commit(functools.partial(_enqueue_automatic, self.case.pk, step_id))
+        """Queue the tasks that run the automatic steps this move opened. A queue kept in our
+        database (the default) takes them in this transaction: a task is there exactly when its
+        step is, and a crash between the commit and the queueing cannot leave a step waiting for
+        a task that never comes. Any other queue (a broker) gets them once the transaction
+        commits, so its worker never looks for a step not committed yet."""
+        opened = [step_id for step_id in self._automatic if step_id in self.positions]
+        queue_here = bool(opened) and _queue_in_our_database()
+        for step_id in opened:
+            enqueue = functools.partial(_enqueue_automatic, self.case.pk, step_id)
+            if queue_here:
+                enqueue()
+            else:
+                transaction.on_commit(enqueue)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -338,3 +347,11 @@ def _enqueue_automatic(case_id: int, step_id: str) -> None:
     from .tasks import case_run_automatic  # tasks imports services, which imports this module
 
     case_run_automatic.enqueue(case_id=case_id, step_id=step_id)
+
+
+def _queue_in_our_database() -> bool:
+    from pishkhan.notifications.worker import uses_database_queue
+
+    from .tasks import case_run_automatic
+
+    return uses_database_queue(case_run_automatic.backend)

@@ -1,8 +1,10 @@
 """Background work of the case engine, run by the task worker (django-tasks; `pishkhan worker`).
 
-The engine queues a task only after its transaction commits (transaction.on_commit), so the
-worker never sees a case that is not there yet; every task is idempotent, so a retry or a second
-delivery does nothing more."""
+The engine queues a task in the transaction that opens its step when the queue is kept in our
+database (the default; the worker sees the task once that commits, and never a task without its
+step or a step without its task), and only after the commit with any other queue
+(transaction.on_commit), so a broker's worker never sees a case that is not there yet. Every task
+is idempotent, so a retry or a second delivery does nothing more."""
 
 from __future__ import annotations
 
