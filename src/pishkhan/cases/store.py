@@ -554,9 +554,8 @@ def _lock_sql(connection) -> _LockStatements:
     order = ", ".join(
         f"p.{q(Position._meta.get_field(name).column)} ASC" for name in [*Position._meta.ordering, "id"]
     )
-    # Only the case row is locked: the version and variant rows are shared by every case on them.
-    # SQLite has no row locks: the transaction's IMMEDIATE write lock (settings) keeps every other
-    # writer out from its first statement on.
+    # Only the case row is locked, not the version and variant rows every case on them shares
+    # (SQLite has no row locks: see the module's docstring).
     lock = "" if connection.vendor == "sqlite" else " FOR UPDATE OF c"
     case_sql = (
         f"SELECT {case_columns}, v.{q('body_hash')}, v.{q('status')}, dv.{q('patch')},"  # noqa: S608 - names from the models
