@@ -62,20 +62,22 @@ def client_for():
 
 
 @pytest.fixture
-def city(db):
+def city(db, request):
     """Districts A and B; citizens 1, 2 (and 3, whose case is in B); office X (operator x) and
-    office Y (operator y), both in A; clerk A and clerk B; the small process published; and three
-    cases, each with a title deed uploaded:
+    office Y (operator y), both in A; clerk A and clerk B; the small process published (or the
+    process a test module's city_process() gives); and three cases, each with a title deed
+    uploaded:
 
     - `online_a`: citizen 1's, filed online in A;
     - `office_a`: filed by office X for citizen 2, in A;
     - `online_b`: citizen 3's, filed online in B."""
     a, b = make_district("d01"), make_district("d02")
     office_x, office_y = make_office(district=a), make_office(district=a)
+    process = getattr(request.module, "city_process", small_process)()
     world = SimpleNamespace(
         a=a,
         b=b,
-        service=publish_definition(small_process()),
+        service=publish_definition(process),
         citizen1=make_citizen(),
         citizen2=make_citizen(),
         citizen3=make_citizen(),

@@ -8,23 +8,36 @@ another office, the other district's clerk, an anonymous caller — is refused w
 anything (404, exactly as for a code that does not exist; 401 when anonymous) and without changing
 anything; then the rightful caller succeeds.
 
-A new endpoint is one line in ENDPOINTS."""
+A new endpoint is one line in ENDPOINTS. The city's process is the small one with its technical
+review signed (city_process), so the signature's two endpoints are in the matrix too."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pyotp
 import pytest
 
-from pishkhan.accounts.models import Role, RoleBinding
+from pishkhan.accounts.models import Role, RoleBinding, User
+from pishkhan.accounts.services import staff_totp_enrol
 from pishkhan.cases.models import Case
 from pishkhan.cases.services import case_advance, case_claim
+from pishkhan.cases.signatures import signature_sheet
 from pishkhan.cases.tracking import verhoeff_check_digit
+from tests.cases.factories import small_process
 
 from .conftest import pdf_upload
 
 pytestmark = pytest.mark.django_db
+
+
+def city_process() -> dict:
+    """The small process, with the clerk's technical review (a branch of the parallel checks)
+    completed by a signature."""
+    process = small_process()
+    next(step for step in process["steps"] if step["id"] == "tech_review")["signature"] = True
+    return process
 
 
 # --- what the rightful call needs first ------------------------------------------------------
@@ -42,6 +55,25 @@ def returned_for_correction(city, case):
 
 def claimed_by_the_clerk(city, case):
     case_claim(position=case.positions.get(step_id="review"), actor=clerk_of(city, case))
+
+
+def at_the_signature(city, case):
+    """Past the review, at the parallel checks; the district's clerk has an authenticator."""
+    clerk = clerk_of(city, case)
+    case_advance(case=case, step_id="review", outcome="approve", actor=clerk)
+    staff_totp_enrol(user=clerk)
+    User.objects.filter(pk=clerk.pk).update(totp_confirmed=True)
+
+
+def signed(city, case) -> dict:
+    """What the clerk sends to sign the technical review: a fresh code, the sheet's digest."""
+    secret = User.objects.get(pk=clerk_of(city, case).pk).totp_secret
+    return {
+        "outcome": "approve",
+        "confirm": True,
+        "code": pyotp.TOTP(secret, interval=30).now(),
+        "sha256": signature_sheet(case, step_id="tech_review").sha256,
+    }
 
 
 def at_the_site_visit(city, case):
@@ -69,9 +101,9 @@ class Endpoint:
     prepare: Callable | None = None
     ok: int = 200
 
-    def call(self, client, case):
+    def call(self, client, city, case):
         url = self.path.format(code=case.tracking_code, document=case.deed.pk)
-        body = self.body() if self.body else {}
+        body = self.body(city, case) if self.body else {}
         if self.method == "get":
             response = client.get(url)
         elif self.multipart:
@@ -97,7 +129,7 @@ ENDPOINTS = [
         "post",
         CASE + "/documents/",
         actor="applicant",
-        body=lambda: {"document_type": "deed", "file": pdf_upload()},
+        body=lambda city, case: {"document_type": "deed", "file": pdf_upload()},
         multipart=True,
         ok=201,
     ),
@@ -106,21 +138,48 @@ ENDPOINTS = [
         "post",
         CASE + "/answer/",
         actor="applicant",
-        body=lambda: {"message": "Signed."},
+        body=lambda city, case: {"message": "Signed."},
         prepare=returned_for_correction,
     ),
-    Endpoint("withdraw", "post", CASE + "/withdraw/", actor="applicant", body=lambda: {"reason": "Moved."}),
+    Endpoint(
+        "withdraw",
+        "post",
+        CASE + "/withdraw/",
+        actor="applicant",
+        body=lambda city, case: {"reason": "Moved."},
+    ),
     Endpoint("claim", "post", CASE + "/steps/review/claim/", actor="staff"),
     Endpoint("release", "post", CASE + "/steps/review/release/", actor="staff", prepare=claimed_by_the_clerk),
-    Endpoint("act", "post", CASE + "/steps/review/act/", actor="staff", body=lambda: {"outcome": "approve"}),
+    Endpoint(
+        "act",
+        "post",
+        CASE + "/steps/review/act/",
+        actor="staff",
+        body=lambda city, case: {"outcome": "approve"},
+    ),
     Endpoint(
         "inspection",
         "post",
         CASE + "/steps/inspect/inspection/",
         actor="staff",
-        body=lambda: {"outcome": "done", "findings": "The site matches the plan."},
+        body=lambda city, case: {"outcome": "done", "findings": "The site matches the plan."},
         multipart=True,
         prepare=at_the_site_visit,
+    ),
+    Endpoint(
+        "signature sheet",
+        "get",
+        CASE + "/steps/tech_review/signature/",
+        actor="staff",
+        prepare=at_the_signature,
+    ),
+    Endpoint(
+        "sign",
+        "post",
+        CASE + "/steps/tech_review/signature/",
+        actor="staff",
+        body=signed,
+        prepare=at_the_signature,
     ),
 ]
 
@@ -216,7 +275,7 @@ def test_intruders_are_refused_and_change_nothing_then_the_rightful_caller_succe
 
     problems = []
     for label, who in target.intruders.items():
-        response = endpoint.call(client_for(getattr(city, who) if who else None), case)
+        response = endpoint.call(client_for(getattr(city, who) if who else None), city, case)
         problem = refused_without_a_trace(response, case)
         expected = (401,) if who is None else (404,)
         if problem is None and response.status_code not in expected:
@@ -228,7 +287,7 @@ def test_intruders_are_refused_and_change_nothing_then_the_rightful_caller_succe
     assert not problems, f"{endpoint.name} on {target.case}: " + "; ".join(problems)
 
     for who in target.rightful(endpoint.actor):
-        response = endpoint.call(client_for(getattr(city, who)), case)
+        response = endpoint.call(client_for(getattr(city, who)), city, case)
         assert response.status_code == endpoint.ok, (who, response.content_for_test[:500])
 
 
