@@ -204,6 +204,11 @@ if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     RQ_QUEUES = {"default": {"URL": env("REDIS_URL", "redis://localhost:6379/0")}}
 # A step is "due soon" this many working days before its deadline.
 SOON_DUE_WORKING_DAYS = int(env("SOON_DUE_WORKING_DAYS", "1"))
+# An automatic step whose task has not run after this many minutes (it failed, or a broker lost it)
+# is queued again by the deadline sweep, less often after each failure; after AUTOMATIC_RETRY_HOURS
+# it is left to the escalation, for a person to look at.
+AUTOMATIC_RETRY_AFTER_MINUTES = int(env("AUTOMATIC_RETRY_AFTER_MINUTES", "10"))
+AUTOMATIC_RETRY_HOURS = int(env("AUTOMATIC_RETRY_HOURS", "24"))
 # The outbox worker gives a message up (status failed) after this many attempts; with the backoff
 # (30 s doubling, at most an hour apart) eight attempts span about an hour.
 OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "8"))

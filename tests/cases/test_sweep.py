@@ -11,12 +11,18 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from pishkhan.accounts.models import Role
 from pishkhan.accounts.roles import STANDARD_ROLES
-from pishkhan.cases.models import Alert, CaseEvent, CaseStatus, Position
+from pishkhan.cases.models import Alert, Case, CaseEvent, CaseStatus, Position
 from pishkhan.cases.services import case_advance, case_answer
-from pishkhan.cases.sweep import case_deadlines_recompute, closure_add_and_recompute, deadlines_sweep
+from pishkhan.cases.sweep import (
+    automatic_requeue,
+    case_deadlines_recompute,
+    closure_add_and_recompute,
+    deadlines_sweep,
+)
 from pishkhan.core.calendar import TEHRAN
 from pishkhan.core.models import AuditEvent, Closure
 from pishkhan.notifications.models import MessageChannel, OutboxMessage
@@ -335,3 +341,106 @@ def test_a_step_due_soon_is_no_longer_due_soon_once_a_closure_moves_its_deadline
 
     review = review_of(case)
     assert (review.due_at, review.alert) == (END_OF_TUESDAY, Alert.NONE)
+
+
+# --- automatic steps left waiting ------------------------------------------------------------------
+
+MINUTES = dt.timedelta(minutes=1)
+
+
+def paid(world, *, now):
+    """A case of `world` through its checks and paid at `now`: its automatic `issue` step opens."""
+    from pishkhan.cases.services import case_payment_confirmed
+
+    from .factories import SMALL_FEE
+    from .test_moving_cases import through_checks
+
+    case = submit_case(service=world.service, district=world.district, now=now - dt.timedelta(hours=4))
+    through_checks(case, world, now=now - dt.timedelta(hours=4))
+    case_payment_confirmed(case=case, step_id="pay", amount=SMALL_FEE, reference=f"R-{case.pk}", now=now)
+    return case
+
+
+def waiting_automatic(case) -> bool:
+    return case.positions.filter(step_id="issue", state="automatic").exists()
+
+
+def test_a_task_a_broker_lost_after_the_commit_is_queued_again_by_the_sweep(
+    world, issued, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    # The process dies between the commit and handing the task over: the hook never runs.
+    with django_capture_on_commit_callbacks(execute=False):
+        case = paid(world, now=now)
+    assert waiting_automatic(case) and issued == []
+    assert automatic_requeue(now=now + 5 * MINUTES) == 0  # not yet: the task may be on its way
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = deadlines_sweep(now=now + 11 * MINUTES)
+    assert report.requeued == 1
+    assert issued == [(case.pk, "permit")] and not waiting_automatic(case)
+    assert automatic_requeue(now=now + 30 * MINUTES) == 0
+
+
+def test_steps_waiting_for_longer_than_the_retry_window_or_in_a_closed_case_are_left_alone(
+    world, issued, django_capture_on_commit_callbacks, settings
+):
+    settings.AUTOMATIC_RETRY_HOURS = 24
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=False):
+        old = paid(world, now=now - dt.timedelta(hours=25))
+        closed = paid(world, now=now - dt.timedelta(hours=1))
+    Case.objects.filter(pk=closed.pk).update(status=CaseStatus.WITHDRAWN)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert automatic_requeue(now=now) == 0
+    assert issued == [] and waiting_automatic(old)
+
+
+@pytest.mark.db_tasks
+def test_with_the_database_queue_a_failed_task_is_tried_again_less_and_less_often(world, monkeypatch):
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from pishkhan.cases import issuing
+    from pishkhan.notifications.worker import Worker
+
+    def renderer_down(**kwargs):
+        raise RuntimeError("PDF renderer down")
+
+    def run_ready_tasks():
+        # What the worker's queue loop does with each ready task, without the loop's reconnecting
+        # between tasks (which would close the test's transaction on PostgreSQL).
+        loop = Worker(deliver_every=0, sweep_every=0, purge_every=0)._db_worker(batch=True)
+        for row in DBTaskResult.objects.ready():
+            row.claim(loop.worker_id)
+            loop.run_task(row)
+
+    monkeypatch.setattr(issuing, "document_issue", renderer_down)
+    case = paid(world, now=timezone.now() - 30 * MINUTES)
+
+    def statuses():
+        return sorted(DBTaskResult.objects.values_list("status", flat=True))
+
+    # Waiting in the queue, or running: nothing is added, however long it has waited.
+    assert statuses() == [TaskResultStatus.READY]
+    assert automatic_requeue(now=timezone.now()) == 0
+    run_ready_tasks()
+    assert statuses() == [TaskResultStatus.FAILED] and waiting_automatic(case)
+
+    # One failure: tried again 10 minutes after it, once.
+    assert automatic_requeue(now=timezone.now() + 5 * MINUTES) == 0
+    assert automatic_requeue(now=timezone.now() + 11 * MINUTES) == 1
+    assert automatic_requeue(now=timezone.now() + 11 * MINUTES) == 0  # that try is waiting
+    run_ready_tasks()
+    assert statuses() == [TaskResultStatus.FAILED] * 2
+
+    # Two failures: 20 minutes after the last.
+    assert automatic_requeue(now=timezone.now() + 11 * MINUTES) == 0
+    assert automatic_requeue(now=timezone.now() + 21 * MINUTES) == 1
+
+    # The renderer is back: the next try issues the permit, and nothing is queued again.
+    monkeypatch.setattr(issuing, "document_issue", lambda **kwargs: None)
+    run_ready_tasks()
+    assert not waiting_automatic(case)
+    assert case.events.filter(step_id="issue", activity="completed").count() == 1
+    assert automatic_requeue(now=timezone.now() + dt.timedelta(hours=5)) == 0

@@ -593,7 +593,8 @@ def case_run_automatic(*, case_id: int, step_id: str, now: dt.datetime | None = 
     running twice is harmless). Actions: `issue_document` calls cases.issuing.document_issue for
     the step's output; `notify` hands the step's event to notifications.services.notify_case_event;
     `integration` is a hook for the integrations to come (logged, nothing called yet). An action
-    that fails rolls everything back and raises, so the task runner retries it."""
+    that fails rolls everything back and raises: the task fails, and the deadline sweep queues it
+    again later (cases.sweep.automatic_requeue)."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = Case.objects.select_for_update().filter(pk=case_id).first()

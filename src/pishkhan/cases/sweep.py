@@ -1,6 +1,7 @@
 """Deadlines over time: the periodic sweep, and recomputing open deadlines when the calendar changes.
 
     deadlines_sweep(*, now=None) -> SweepReport
+    automatic_requeue(*, now=None) -> int
     case_deadlines_recompute(*, now=None, reason="") -> int
     closure_add_and_recompute(*, date, reason, by) -> tuple[Closure, int]
 
@@ -9,6 +10,8 @@ The sweep runs every few minutes in `pishkhan worker`. It marks each step the ci
 steps, and escalates each overdue step once to its district's managers: one `escalated` event in
 the case's log, written under the case's lock, and an email to managers who have an address. A
 step waiting for the applicant is never overdue for staff: the case's clock is stopped then.
+The sweep also queues again the task of an automatic step that is still waiting for it
+(`automatic_requeue`): its action failed, or a broker lost the task.
 
 A closure added at a day's notice changes the deadlines of the steps whose lead time spans that
 day: `closure_add_and_recompute` adds it and recomputes every open deadline with one calendar, in
@@ -54,11 +57,12 @@ class SweepReport:
     overdue: int = 0  # steps newly marked overdue
     cleared: int = 0  # steps whose mark went away (deadline moved, clock stopped)
     escalated: int = 0  # overdue steps escalated to their managers by this sweep
+    requeued: int = 0  # automatic steps whose task was queued again
 
     def __str__(self):
         return (
             f"deadlines: {self.overdue} newly overdue, {self.soon} newly due soon, {self.cleared} cleared, "
-            f"{self.escalated} escalated"
+            f"{self.escalated} escalated; {self.requeued} automatic step(s) queued again"
         )
 
 
@@ -167,7 +171,84 @@ def deadlines_sweep(*, now: dt.datetime | None = None) -> SweepReport:
         managers = managers_for(set(cases.values()))
         for case_id in sorted(cases):
             report.escalated += _escalate_case(case_id=case_id, now=now, managers=managers)
+    report.requeued = automatic_requeue(now=now)
     return report
+
+
+# --- automatic steps left waiting -----------------------------------------------------------
+
+
+def automatic_requeue(*, now: dt.datetime | None = None) -> int:
+    """Queue the task of each automatic step again that has waited more than
+    AUTOMATIC_RETRY_AFTER_MINUTES for it to run, and return how many. A step waits that long when
+    its action raised (a renderer or an integration down: the task failed, and the task queue
+    never retries on its own), or when a broker lost the task the engine handed it after the
+    commit (with the queue in our database the task commits with its step and cannot be lost).
+
+    With the queue in our database, a step whose task is still waiting or running is left alone,
+    and after each failure the next try waits twice as long (10 minutes, 20, 40 …). A broker
+    cannot be asked, so there the task is queued again at every sweep; it is idempotent, so a
+    second one that finds its step done does nothing. Steps waiting longer than
+    AUTOMATIC_RETRY_HOURS are left to the escalation (overdue, to the managers): an action that
+    fails for that long needs a person."""
+    from pishkhan.notifications.worker import uses_database_queue
+
+    from .tasks import case_run_automatic
+
+    now = now or timezone.now()
+    after = dt.timedelta(minutes=settings.AUTOMATIC_RETRY_AFTER_MINUTES)
+    waiting = list(
+        Position.objects.filter(
+            state=PositionState.AUTOMATIC,
+            assigned_at__lt=now - after,
+            assigned_at__gte=now - dt.timedelta(hours=settings.AUTOMATIC_RETRY_HOURS),
+        )
+        .exclude(case__status__in=CaseStatus.closed())
+        .order_by("case_id", "step_id")
+        .values_list("case_id", "step_id")
+    )
+    if waiting and uses_database_queue(case_run_automatic.backend):
+        tries = _queued_tries(
+            case_run_automatic, {case_id for case_id, _step in waiting}, now=now, after=after
+        )
+        waiting = [key for key in waiting if key not in tries or tries[key] <= now]
+    for case_id, step_id in waiting:
+        logger.warning(
+            "Case %s: automatic step %s is still waiting; its task is queued again", case_id, step_id
+        )
+        case_run_automatic.enqueue(case_id=case_id, step_id=step_id)
+    return len(waiting)
+
+
+def _queued_tries(task, case_ids: set[int], *, now: dt.datetime, after: dt.timedelta) -> dict:
+    """{(case id, step id): the moment before which its step must not be queued again}, from
+    the database queue's rows of `task` for these cases: never while a try is waiting or running
+    (a run that started more than `after` ago counts as a crashed worker's), else `after` times
+    2^(failures − 1) after the last failure."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    failures: dict[tuple, list] = {}
+    not_before: dict[tuple, dt.datetime] = {}
+    rows = DBTaskResult.objects.filter(
+        task_path=task.module_path, args_kwargs__kwargs__case_id__in=sorted(case_ids)
+    ).values_list("args_kwargs", "status", "started_at", "finished_at")
+    for args_kwargs, status, started_at, finished_at in rows:
+        kwargs = args_kwargs.get("kwargs", {})
+        key = (kwargs.get("case_id"), kwargs.get("step_id"))
+        if status == TaskResultStatus.READY or (
+            status == TaskResultStatus.RUNNING and started_at is not None and now - started_at < after
+        ):
+            not_before[key] = _NEVER
+        elif status == TaskResultStatus.FAILED and finished_at is not None:
+            failures.setdefault(key, []).append(finished_at)
+    for key, moments in failures.items():
+        wait = after * 2 ** (len(moments) - 1)
+        not_before[key] = max(not_before.get(key, now), max(moments) + wait)
+    return not_before
+
+
+_NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 # --- recomputing deadlines ------------------------------------------------------------------
