@@ -16,7 +16,7 @@ from django.utils import timezone
 from pishkhan.accounts.models import Role
 from pishkhan.accounts.roles import STANDARD_ROLES
 from pishkhan.cases.models import Alert, Case, CaseEvent, CaseStatus, Position
-from pishkhan.cases.services import case_advance, case_answer
+from pishkhan.cases.services import case_advance, case_answer, case_payment_confirmed
 from pishkhan.cases.sweep import (
     automatic_requeue,
     case_deadlines_recompute,
@@ -27,7 +27,8 @@ from pishkhan.core.calendar import TEHRAN
 from pishkhan.core.models import AuditEvent, Closure
 from pishkhan.notifications.models import MessageChannel, OutboxMessage
 
-from .factories import make_district, make_staff, publish_definition, small_process, submit_case
+from .factories import SMALL_FEE, make_district, make_staff, publish_definition, small_process, submit_case
+from .test_moving_cases import through_checks
 
 pytestmark = pytest.mark.django_db
 
@@ -350,11 +351,6 @@ MINUTES = dt.timedelta(minutes=1)
 
 def paid(world, *, now):
     """A case of `world` through its checks and paid at `now`: its automatic `issue` step opens."""
-    from pishkhan.cases.services import case_payment_confirmed
-
-    from .factories import SMALL_FEE
-    from .test_moving_cases import through_checks
-
     case = submit_case(service=world.service, district=world.district, now=now - dt.timedelta(hours=4))
     through_checks(case, world, now=now - dt.timedelta(hours=4))
     case_payment_confirmed(case=case, step_id="pay", amount=SMALL_FEE, reference=f"R-{case.pk}", now=now)
