@@ -151,11 +151,13 @@ def deadlines_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     """Mark soon-due and overdue steps at `now` (default: the current time), and escalate each
     overdue step that was not escalated yet to its district's managers (else the city-wide ones):
     `Position.escalated_at` set, an `escalated` event in the case's log (data: the managers' user
-    ids, the deadline, the assignee), and an email to managers with an address.
+    ids, the deadline, the assignee), and an email to managers with an address. Then queue again
+    the tasks of automatic steps left waiting (automatic_requeue).
 
     Idempotent and safe to run in several workers at once: marks are absolute, and escalation
     re-checks each step under its case's lock, so a step is escalated once per stay in its queue
-    (the engine clears `escalated_at` when a step comes back from the applicant). Marking costs a
+    (the engine clears `escalated_at` when a step comes back from the applicant); two sweeps may
+    queue the same automatic step twice, which its idempotent task shrugs off. Marking costs a
     few queries whatever the number of steps; escalation a few per escalated case."""
     now = now or timezone.now()
     calendar = working_calendar()
@@ -211,7 +213,7 @@ def automatic_requeue(*, now: dt.datetime | None = None) -> int:
         tries = _queued_tries(
             case_run_automatic, {case_id for case_id, _step in waiting}, now=now, after=after
         )
-        waiting = [key for key in waiting if key not in tries or tries[key] <= now]
+        waiting = [key for key in waiting if tries.get(key, now) <= now]
     for case_id, step_id in waiting:
         logger.warning(
             "Case %s: automatic step %s is still waiting; its task is queued again", case_id, step_id
