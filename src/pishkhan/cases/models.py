@@ -136,7 +136,8 @@ class Position(models.Model):
     position is deleted when its step is done; the event log keeps the history."""
 
     # No index of its own on case or district: the unique (case, step_id) and the queue's (district,
-    # role, state) indexes start with them, and every index here is rewritten as cases move.
+    # role, state) indexes start with them, and every index here is rewritten as cases move. None on
+    # the deadline either: the sweep reads every open step anyway, faster without one (ADR 0011).
     case = models.ForeignKey(
         Case, on_delete=models.CASCADE, related_name="positions", verbose_name=_("case"), db_index=False
     )
@@ -186,10 +187,7 @@ class Position(models.Model):
         verbose_name = _("open step")
         verbose_name_plural = _("open steps")
         constraints = [models.UniqueConstraint(fields=["case", "step_id"], name="unique_open_step_per_case")]
-        indexes = [
-            models.Index(fields=["district", "role", "state"]),
-            models.Index(fields=["state", "due_at"]),
-        ]
+        indexes = [models.Index(fields=["district", "role", "state"])]
 
     def __str__(self):
         return f"{self.case} @ {self.step_id}"
