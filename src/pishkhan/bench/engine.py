@@ -29,9 +29,11 @@ end, WARM_UP_TRANSACTIONS baseline transactions), as a running server is warm:
   A transition that opens an automatic step also queues its task once the transaction commits,
   inside the timed call, as a request would;
 - ratio = transitions/s ÷ baseline (target ≥ 0.5);
-- statements per transition (median, counted on an extra case after the timed walks, through
-  Django's query log, which sees each statement apart even where PostgreSQL gets the writes as
-  one) and per baseline transaction, BEGIN and COMMIT included;
+- statements and round trips per transition (medians, counted on an extra case after the timed
+  walks) and per baseline transaction, BEGIN and COMMIT included, as the database received them:
+  on SQLite each statement the library ran (its trace callback; each is a call, not a round trip
+  over a network), on PostgreSQL the protocol messages libpq sent (its trace: a statement is an
+  Execute or a simple Query, a round trip a Sync or a simple Query);
 - submissions/s (`case_submit`) and status look-ups/s (`case_public_status`).
 """
 
@@ -39,13 +41,16 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 from django.utils import timezone
 
 BENCH_SERVICE = "building-permit"
@@ -62,7 +67,9 @@ class EngineFigures:
     submissions_per_s: float
     status_lookups_per_s: float
     statements_per_transition: float
+    round_trips_per_transition: float
     baseline_statements: int
+    baseline_round_trips: int
     durability: str
     cases: int
     transitions: int
@@ -130,10 +137,11 @@ def _measure(*, cases: int, baseline_transactions: int, lookups: int, out) -> En
         f"engine: {rate:,.0f} transitions/s ({transitions} transitions over {cases} cases; "
         f"{automatic} automatic steps run apart)"
     )
-    engine_statements, baseline_statements = _statements(world, baseline_case)
+    engine_sent, baseline_sent = _statements(world, baseline_case)
     out(
-        f"statements: {engine_statements:g} per transition (median), {baseline_statements} per baseline "
-        "transaction (BEGIN and COMMIT included)"
+        f"statements: {engine_sent.statements:g} per transition in {engine_sent.round_trips:g} round "
+        f"trip(s) (medians), {baseline_sent.statements} per baseline transaction in "
+        f"{baseline_sent.round_trips} (as the database received them, BEGIN and COMMIT included)"
     )
 
     codes = [(c.tracking_code, world.citizen.national_id) for c in submitted]
@@ -150,8 +158,10 @@ def _measure(*, cases: int, baseline_transactions: int, lookups: int, out) -> En
         ratio=rate / baseline,
         submissions_per_s=submissions,
         status_lookups_per_s=lookup_rate,
-        statements_per_transition=engine_statements,
-        baseline_statements=baseline_statements,
+        statements_per_transition=engine_sent.statements,
+        round_trips_per_transition=engine_sent.round_trips,
+        baseline_statements=baseline_sent.statements,
+        baseline_round_trips=baseline_sent.round_trips,
         durability=durability,
         cases=cases,
         transitions=transitions,
@@ -246,19 +256,61 @@ def _durability() -> str:
     return "as configured"
 
 
-def _statements(world: _World, baseline_case, *, sample: int = 40) -> tuple[float, int]:
-    """Statements per transition (median over up to `sample` transitions of a fresh case) and per
-    baseline transaction, counted by Django's query log, outside the timed part."""
+@dataclass
+class _Sent:
+    statements: float = 0
+    round_trips: float = 0  # on SQLite, every statement is a call into the library
+
+
+@contextmanager
+def _sent() -> Iterator[_Sent]:
+    """Count what reaches the database while the block runs, at the driver (see the module's
+    docstring); the counts are in the yielded _Sent once the block is over."""
+    sent = _Sent()
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        from psycopg import pq
+
+        pgconn = connection.connection.pgconn
+        with tempfile.TemporaryFile("w+") as trace:
+            pgconn.trace(trace.fileno())
+            pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+            try:
+                yield sent
+            finally:
+                pgconn.untrace()
+            trace.seek(0)
+            # Lines: direction (F from the client), length, message type, its fields.
+            sent_types = [line.split("\t")[2].strip() for line in trace if line.startswith("F\t")]
+        sent.statements = sum(kind in ("Execute", "Query") for kind in sent_types)
+        sent.round_trips = sum(kind in ("Sync", "Query") for kind in sent_types)
+        return
+    driver = connection.connection
+
+    def count(_sql):
+        sent.statements += 1
+
+    driver.set_trace_callback(count)
+    try:
+        yield sent
+    finally:
+        driver.set_trace_callback(None)
+    sent.round_trips = sent.statements
+
+
+def _statements(world: _World, baseline_case, *, sample: int = 40) -> tuple[_Sent, _Sent]:
+    """What the database received per transition (medians over up to `sample` transitions of a
+    fresh case) and per baseline transaction, outside the timed part."""
     from pishkhan.cases import services
 
-    counts = []
+    counts: list[_Sent] = []
     real = {name: getattr(services, name) for name in ("case_advance", "case_payment_confirmed")}
 
     def counted(function):
         def call(**kwargs):
-            with CaptureQueriesContext(connection) as queries:
+            with _sent() as sent:
                 result = function(**kwargs)
-            counts.append(len(queries.captured_queries))
+            counts.append(sent)
             if len(counts) >= sample:
                 raise _Enough
             return result
@@ -275,9 +327,12 @@ def _statements(world: _World, baseline_case, *, sample: int = 40) -> tuple[floa
     finally:
         for name, function in real.items():
             setattr(services, name, function)
-    with CaptureQueriesContext(connection) as queries:
+    with _sent() as baseline:
         _baseline(world, baseline_case, transactions=1, first_seq=10**6)
-    return statistics.median(counts), len(queries.captured_queries)
+    median = _Sent(
+        statistics.median(c.statements for c in counts), statistics.median(c.round_trips for c in counts)
+    )
+    return median, baseline
 
 
 class _Enough(Exception):

@@ -17,8 +17,8 @@ class Command(BaseCommand):
             help="Case engine: the baseline (transactions/s of BEGIN, INSERT one event row, UPDATE one case "
             "row, COMMIT, as plain SQL through Django's cursor, with the same durability as the engine: "
             "SQLite WAL + synchronous=FULL, PostgreSQL as configured), transitions/s through the 129-step "
-            "building permit, their ratio, statements per transition and per baseline transaction, "
-            "submissions/s and status look-ups/s.",
+            "building permit, their ratio, statements and round trips per transition and per baseline "
+            "transaction, submissions/s and status look-ups/s.",
         )
         engine.add_argument(
             "--cases", type=int, default=5, help="Cases walked through the permit (default 5)."
