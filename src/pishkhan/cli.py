@@ -11,7 +11,7 @@ COMMANDS = {
     "serve": "Serve the site with a production WSGI server (--host, --port).",
     "demo": "Migrate, seed the demo city, print the demo sign-ins and serve it (--no-serve to stop after seeding).",
     "simulate": "Play a year of cases with the engine's rules: `pishkhan simulate --service CODE --cases N --seed S`.",
-    "bench": "Benchmarks against a baseline measured in the same run: `pishkhan bench engine [--json]`.",
+    "bench": "Benchmarks against a baseline measured in the same run: `pishkhan bench engine|sweep|simulate [--json]`.",
     "worker": "Run the background work: queued tasks, SMS and email, the deadline sweep (--once: one round).",
     "migrate": "Create or update the database tables.",
     "check": "Check the configuration (add --deploy under production settings).",

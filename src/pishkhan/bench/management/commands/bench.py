@@ -28,6 +28,16 @@ class Command(BaseCommand):
         )
         engine.add_argument("--lookups", type=int, default=500, help="Status look-ups (default 500).")
         engine.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
+        sweep = benches.add_parser(
+            "sweep",
+            help="Deadline sweep: the baseline (reading every open step once), the sweep's steady-state "
+            "pass and the managers' workload counts, in ms and as ratios to the baseline, with a city's "
+            "worth of open steps (20 per case).",
+        )
+        sweep.add_argument(
+            "--cases", type=int, default=10_000, help="Open cases of 20 open steps each (default 10,000)."
+        )
+        sweep.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
         simulate = benches.add_parser(
             "simulate",
             help="Simulator: event rows/s the database takes through the bulk path (baseline), simulated "
@@ -46,6 +56,9 @@ class Command(BaseCommand):
         if bench == "simulate":
             self.simulate(**options)
             return
+        if bench == "sweep":
+            self.sweep(**options)
+            return
         from pishkhan.bench.engine import bench_engine
 
         quiet = options["json"]
@@ -63,6 +76,15 @@ class Command(BaseCommand):
             f"submissions: {figures.submissions_per_s:,.1f}/s\n"
             f"status look-ups: {figures.status_lookups_per_s:,.0f}/s"
         )
+
+    def sweep(self, *, cases, json: bool, **options):
+        from pishkhan.bench.sweep import bench_sweep
+
+        if not 1 <= cases <= 100_000:
+            raise CommandError("--cases must be between 1 and 100,000.")
+        figures = bench_sweep(cases=cases, out=(lambda line: None) if json else self.stdout.write)
+        if json:
+            self.stdout.write(dumps(figures.as_dict()))
 
     def simulate(self, *, cases, workers, json: bool, **options):
         from pishkhan.bench.simulate import bench_simulate
