@@ -45,7 +45,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -53,13 +53,15 @@ from django.db import connection, transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from .figures import Figures
+
 BENCH_SERVICE = "building-permit"
 FORWARD = ("approve", "done", "refer")
 WARM_UP_TRANSACTIONS = 100
 
 
 @dataclass
-class EngineFigures:
+class EngineFigures(Figures):
     database: str
     baseline_tx_per_s: float
     transitions_per_s: float
@@ -75,9 +77,6 @@ class EngineFigures:
     transitions: int
     automatic_steps: int
     steps_in_definition: int
-
-    def as_dict(self) -> dict:
-        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
 def bench_engine(

@@ -13,16 +13,18 @@ five main services):
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
+
+from .figures import Figures
 
 BENCH_SEED = 99
 
 
 @dataclass
-class SimulateFigures:
+class SimulateFigures(Figures):
     database: str
     cases: int
     events: int
@@ -31,9 +33,6 @@ class SimulateFigures:
     ratio: float
     play_seconds: float
     store_seconds: float
-
-    def as_dict(self) -> dict:
-        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
 def bench_simulate(*, cases: int = 3000, workers: int | None = None, out=print) -> SimulateFigures:

@@ -3,6 +3,8 @@ worth of open steps, against reading every open step once.
 
 In a throwaway database (bench/database.py): the shipped bank, one district, one building-permit
 case filed through the engine, then `cases` copies of it written in bulk, each with
+from .figures import Figures
+
 STEPS_PER_CASE open steps over ROLES roles in the states a city has (mostly queued, some claimed,
 with the applicant, waiting for a join), their deadlines spread from a month ago to two months
 ahead. A third are overdue and already escalated, and one sweep runs untimed first: the steady
@@ -22,11 +24,13 @@ import datetime as dt
 import random
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.db import connection
 from django.test.utils import override_settings
 from django.utils import timezone
+
+from .figures import Figures
 
 STEPS_PER_CASE = 20
 ROLES = 30
@@ -36,7 +40,7 @@ STATES = ("queued",) * 6 + ("claimed",) * 2 + ("with_citizen", "waiting_join")
 
 
 @dataclass
-class SweepFigures:
+class SweepFigures(Figures):
     database: str
     open_steps: int
     baseline_ms: float
@@ -44,9 +48,6 @@ class SweepFigures:
     sweep_ratio: float
     workload_ms: float
     workload_ratio: float
-
-    def as_dict(self) -> dict:
-        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
 def bench_sweep(*, cases: int = 10_000, out=print) -> SweepFigures:
