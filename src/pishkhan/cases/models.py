@@ -198,7 +198,11 @@ class CaseEvent(models.Model):
     database triggers refuse it) and hash-chained per case. It is the one source of the citizen's
     timeline, the audit trail of decisions and the input of process mining."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case"))
+    # No index of its own on case: the unique (case, seq) starts with it, and every event written
+    # would update both.
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case"), db_index=False
+    )
     seq = models.PositiveIntegerField(_("sequence"), help_text=_("1, 2, 3 … per case, no gaps."))
     step_id = models.CharField(_("step"), max_length=80, blank=True)
     activity = models.CharField(
