@@ -15,12 +15,14 @@ from django.utils import timezone
 
 from pishkhan.accounts.models import Role
 from pishkhan.accounts.roles import STANDARD_ROLES
+from pishkhan.cases import sweep
 from pishkhan.cases.models import Alert, Case, CaseEvent, CaseStatus, Position
 from pishkhan.cases.services import case_advance, case_answer, case_payment_confirmed
 from pishkhan.cases.sweep import (
     automatic_requeue,
     case_deadlines_recompute,
     closure_add_and_recompute,
+    deadlines_behind,
     deadlines_sweep,
 )
 from pishkhan.core.calendar import TEHRAN
@@ -129,7 +131,9 @@ def test_marking_many_steps_costs_the_same_few_queries_as_marking_one(service, d
         report = deadlines_sweep(now=tehran(11))
 
     assert report.soon == 6
-    assert len(six) == len(one) <= 6
+    # The calendar's tokens and its closures, three marking UPDATEs, the escalation candidates,
+    # the automatic steps left waiting.
+    assert len(six) == len(one) <= 7
 
 
 # --- escalation ------------------------------------------------------------------------------------
@@ -218,7 +222,7 @@ def test_a_closure_inside_an_open_steps_window_pushes_its_deadline_by_one_workin
     assert event.data["steps"]["review"] == [utc_text(END_OF_MONDAY), utc_text(END_OF_TUESDAY)]
     assert event.data["case"][0] == case_due_before.isoformat()
     audit = AuditEvent.objects.get(action="closure.added")
-    assert (audit.actor, audit.data["cases_moved"]) == (owner, 1)
+    assert (audit.actor, audit.data) == (owner, {"date": "2025-05-11", "reason": "Air pollution"})
 
 
 def test_a_closure_outside_every_open_deadline_moves_nothing(service, district):
@@ -287,6 +291,83 @@ def test_recomputing_with_an_unchanged_calendar_changes_nothing(service, distric
 
     assert case_deadlines_recompute(now=tehran(12)) == 0
     assert not CaseEvent.objects.filter(activity="deadline_changed").exists()
+
+
+def test_a_closure_added_or_removed_outside_the_service_is_caught_up_by_the_next_sweep(service, district):
+    """The admin saves closures straight to the table: the calendar's token changes (triggers),
+    and the sweep recomputes the open deadlines once."""
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    assert not deadlines_behind()
+
+    closure = Closure.objects.create(date=dt.date(2025, 5, 11), reason="Snow")
+    assert deadlines_behind()
+    report = deadlines_sweep(now=SATURDAY)
+
+    assert report.recomputed == 1 and not deadlines_behind()
+    assert review_of(case).due_at == END_OF_TUESDAY
+    [event] = case.events.filter(activity="deadline_changed")
+    assert event.reason == "1404/02/21: Snow"
+    assert deadlines_sweep(now=SATURDAY).recomputed == 0
+
+    closure.delete()
+    assert deadlines_sweep(now=SATURDAY).recomputed == 1
+    assert review_of(case).due_at == END_OF_MONDAY
+    assert case.events.filter(activity="deadline_changed").count() == 2
+
+
+def test_a_closure_added_and_removed_in_the_admin_is_audited_and_its_deadlines_follow(
+    service, district, admin_client
+):
+    case = submit_case(service=service, district=district, now=SATURDAY)
+
+    added = admin_client.post(
+        "/admin/core/closure/add/", {"date": "2025-05-11", "reason": "Snow"}, follow=True
+    )
+
+    assert added.status_code == 200
+    closure = Closure.objects.get()
+    audit = AuditEvent.objects.get(action="closure.added")
+    assert audit.data == {"date": "2025-05-11", "reason": "Snow"} and audit.actor is not None
+    assert deadlines_behind()  # left to the worker's sweep, not done in the request
+    assert review_of(case).due_at == END_OF_MONDAY
+    assert deadlines_sweep(now=SATURDAY).recomputed == 1
+    assert review_of(case).due_at == END_OF_TUESDAY
+
+    removed = admin_client.post(f"/admin/core/closure/{closure.pk}/delete/", {"post": "yes"}, follow=True)
+
+    assert removed.status_code == 200 and not Closure.objects.exists()
+    assert AuditEvent.objects.filter(action="closure.removed", subject="closure:2025-05-11").exists()
+    deadlines_sweep(now=SATURDAY)
+    assert review_of(case).due_at == END_OF_MONDAY
+
+
+def test_a_recompute_goes_in_short_batches_and_one_cut_short_is_finished_by_the_next_sweep(
+    service, district, monkeypatch
+):
+    cases = [submit_case(service=service, district=district, now=SATURDAY) for _ in range(3)]
+    monkeypatch.setattr(sweep, "RECOMPUTE_BATCH", 1)
+    written = []
+    real_write = sweep._recompute_write
+
+    def write_then_stop(locked, **kwargs):
+        if len(written) == 2:
+            raise RuntimeError("the worker stopped")
+        written.append(1)
+        return real_write(locked, **kwargs)
+
+    monkeypatch.setattr(sweep, "_recompute_write", write_then_stop)
+    with pytest.raises(RuntimeError):
+        closure_add_and_recompute(date=dt.date(2025, 5, 11), reason="Snow", by=None, now=SATURDAY)
+
+    # Each batch committed on its own: the first two cases moved, the third did not.
+    assert [review_of(case).due_at for case in cases] == [END_OF_TUESDAY, END_OF_TUESDAY, END_OF_MONDAY]
+    assert deadlines_behind()
+
+    monkeypatch.setattr(sweep, "_recompute_write", real_write)
+    assert deadlines_sweep(now=SATURDAY).recomputed == 1
+    assert [review_of(case).due_at for case in cases] == [END_OF_TUESDAY] * 3
+    assert CaseEvent.objects.filter(activity="deadline_changed").count() == 3
+    assert not deadlines_behind()
 
 
 @pytest.fixture

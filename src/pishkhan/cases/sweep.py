@@ -4,6 +4,7 @@
     automatic_requeue(*, now=None) -> int
     case_deadlines_recompute(*, now=None, reason="") -> int
     closure_add_and_recompute(*, date, reason, by) -> tuple[Closure, int]
+    deadlines_behind() -> bool
 
 The sweep runs every few minutes in `pishkhan worker`. It marks each step the city is working on
 (queued, claimed, automatic) as due soon or overdue, in a few bulk UPDATEs whatever the number of
@@ -14,9 +15,11 @@ The sweep also queues again the task of an automatic step that is still waiting 
 (`automatic_requeue`): its action failed, or a broker lost the task.
 
 A closure added at a day's notice changes the deadlines of the steps whose lead time spans that
-day: `closure_add_and_recompute` adds it and recomputes every open deadline with one calendar, in
-one transaction, writing a `deadline_changed` event to each case whose deadlines moved, so the
-citizen's timeline and the audit trail say why."""
+day: `closure_add_and_recompute` adds it and recomputes every open deadline with one calendar,
+writing a `deadline_changed` event to each case whose deadlines moved, so the citizen's timeline
+and the audit trail say why. The recompute goes in short transactions of RECOMPUTE_BATCH cases,
+so a city's worth of open cases never holds the database for long; a closure changed any other
+way (the admin) or a recompute cut short is caught up by the next sweep."""
 
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from pishkhan.accounts.models import RoleBinding
 from pishkhan.catalog.definition import Definition
 from pishkhan.core.audit import audit_record
 from pishkhan.core.calendar import WorkingCalendar, to_jalali, working_calendar
-from pishkhan.core.models import Closure
+from pishkhan.core.models import CalendarVersion, Closure
 from pishkhan.core.services import closure_add
 from pishkhan.notifications.services import notify_case_event
 
@@ -58,11 +61,13 @@ class SweepReport:
     cleared: int = 0  # steps whose mark went away (deadline moved, clock stopped)
     escalated: int = 0  # overdue steps escalated to their managers by this sweep
     requeued: int = 0  # automatic steps whose task was queued again
+    recomputed: int = 0  # cases whose deadlines moved because the closures changed
 
     def __str__(self):
         return (
             f"deadlines: {self.overdue} newly overdue, {self.soon} newly due soon, {self.cleared} cleared, "
-            f"{self.escalated} escalated; {self.requeued} automatic step(s) queued again"
+            f"{self.escalated} escalated; {self.requeued} automatic step(s) queued again; "
+            f"{self.recomputed} case(s) with deadlines recomputed for changed closures"
         )
 
 
@@ -148,7 +153,10 @@ def _escalate_case(*, case_id: int, now: dt.datetime, managers: dict[int, list[i
 
 
 def deadlines_sweep(*, now: dt.datetime | None = None) -> SweepReport:
-    """Mark soon-due and overdue steps at `now` (default: the current time), and escalate each
+    """Recompute the open deadlines first when the closures changed since they were last
+    computed (deadlines_behind: a closure added, changed or removed in the admin, or a recompute
+    cut short; the events' reason lists the closures from today on). Then mark soon-due and
+    overdue steps at `now` (default: the current time), and escalate each
     overdue step that was not escalated yet to its district's managers (else the city-wide ones):
     `Position.escalated_at` set, an `escalated` event in the case's log (data: the managers' user
     ids, the deadline, the assignee), and an email to managers with an address. Then queue again
@@ -161,7 +169,13 @@ def deadlines_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     few queries whatever the number of steps; escalation a few per escalated case."""
     now = now or timezone.now()
     calendar = working_calendar()
+    recomputed = 0
+    if deadlines_behind():
+        upcoming = Closure.objects.filter(date__gte=timezone.localdate(now)).order_by("date")
+        reason = "; ".join(closure_reason(closure) for closure in upcoming)
+        recomputed = case_deadlines_recompute(now=now, reason=reason)
     report = alerts_mark(now=now, calendar=calendar)
+    report.recomputed = recomputed
     candidates = (
         Position.objects.filter(state__in=CITY_STATES, due_at__lt=now, escalated_at__isnull=True)
         .order_by("case_id")
@@ -311,89 +325,134 @@ def _open_cases():
     return Case.objects.exclude(status__in=CaseStatus.closed())
 
 
+# Cases recomputed per transaction: the longest any act on a case waits for a recompute is the
+# writing of this many cases (SQLite lets one writer at a time into the whole database).
+RECOMPUTE_BATCH = 100
+
+
 def case_deadlines_recompute(*, now: dt.datetime | None = None, reason: str = "") -> int:
-    """Recompute the deadline of every open case and of each of its open steps with one calendar
-    (the closures read once), and write those that moved. Returns how many cases changed.
+    """Recompute the deadline of every open case and of each of its open steps with the current
+    calendar (the closures read once), and write those that moved. Returns how many cases changed.
 
     Each changed case gets one `deadline_changed` event (data: the old and new deadlines, of the
     case under "case" and of its steps under "steps"; `reason` as the event's reason) and its
-    positions' marks are set again. Cases are read without locks first — most do not change —
-    and each changed one is locked and computed again before it is written, so a concurrent move
-    of the case is never overwritten. Runs in the caller's transaction when there is one."""
+    positions' marks are set again. The cases go RECOMPUTE_BATCH at a time, each batch read
+    without locks first — most cases do not change — and its changed cases then locked, computed
+    again and written in a short transaction of their own, so acts on cases go on meanwhile and
+    a concurrent move is never overwritten. Once every batch is done, the calendar's token is
+    recorded as applied (core.CalendarVersion.applied_token) unless the closures changed again
+    meanwhile; `deadlines_sweep` recomputes while it is not, so a recompute cut short (a worker
+    stopped) is finished by the next sweep. Inside the caller's transaction, the batches are
+    savepoints of it."""
     now = now or timezone.now()
+    # The token before the closures: if they change in between, the applied token stays behind
+    # and the next sweep recomputes.
+    version = CalendarVersion.objects.filter(pk=1).first()
     calendar = working_calendar()
     definitions = _Definitions()
-    cases = list(_open_cases().select_related("version").order_by("pk"))
-    positions_by_case: dict[int, list[Position]] = {}
-    for position in Position.objects.filter(case__in=_open_cases()).order_by("case_id", "step_id"):
-        positions_by_case.setdefault(position.case_id, []).append(position)
-    changed_ids = [
-        case.pk
-        for case in cases
-        if _case_changes(
-            case=case,
-            positions=positions_by_case.get(case.pk, []),
-            definition=definitions.of(case),
-            calendar=calendar,
-            now=now,
-        )
-    ]
+    case_ids = list(_open_cases().order_by("pk").values_list("pk", flat=True))
     changed = 0
+    for start in range(0, len(case_ids), RECOMPUTE_BATCH):
+        batch = case_ids[start : start + RECOMPUTE_BATCH]
+        moving = _changed_cases(
+            _open_cases().filter(pk__in=batch), definitions=definitions, calendar=calendar, now=now
+        )
+        if moving:
+            with transaction.atomic():
+                # Only the cases' rows: the version rows they join are every case's.
+                locked = _open_cases().filter(pk__in=moving).select_for_update(of=("self",))
+                changed += _recompute_write(
+                    locked, definitions=definitions, calendar=calendar, now=now, reason=reason
+                )
     with transaction.atomic():
-        for case in (
-            _open_cases()
-            .filter(pk__in=changed_ids)
-            .select_for_update()
-            .select_related("version")
-            .order_by("pk")
-        ):
-            positions = list(Position.objects.filter(case=case).order_by("step_id"))
-            changes = _case_changes(
-                case=case, positions=positions, definition=definitions.of(case), calendar=calendar, now=now
-            )
-            if not changes:
-                continue
-            if "case" in changes:
-                case.due_at = changes["case"][1]
-                case.save(update_fields=["due_at"])
-            moved = [position for position in positions if position.step_id in changes.get("steps", {})]
-            for position in moved:
-                position.due_at = changes["steps"][position.step_id][1]
-                if position.request.get("returned_at"):
-                    position.request = {**position.request, "due_at": _shown(position.due_at)}
-            Position.objects.bulk_update(moved, ["due_at", "request"])
-            data = {}
-            if "case" in changes:
-                data["case"] = [_shown(value) for value in changes["case"]]
-            if "steps" in changes:
-                data["steps"] = {
-                    step: [_shown(value) for value in pair] for step, pair in changes["steps"].items()
-                }
-            event_append(case=case, activity="deadline_changed", completed_at=now, reason=reason, data=data)
-            changed += 1
         if changed:
             alerts_mark(now=now, calendar=calendar)
+        if version is not None:
+            CalendarVersion.objects.filter(pk=1, token=version.token).update(applied_token=version.token)
     return changed
+
+
+def _with_positions(cases) -> list[tuple[Case, list[Position]]]:
+    """The cases of a query (its version read with it) and each one's open positions: two queries."""
+    cases = list(cases.select_related("version").order_by("pk"))
+    by_case: dict[int, list[Position]] = {case.pk: [] for case in cases}
+    for position in Position.objects.filter(case_id__in=list(by_case)).order_by("case_id", "step_id"):
+        by_case[position.case_id].append(position)
+    return [(case, by_case[case.pk]) for case in cases]
+
+
+def _changed_cases(cases, *, definitions: _Definitions, calendar, now) -> list[int]:
+    return [
+        case.pk
+        for case, positions in _with_positions(cases)
+        if _case_changes(
+            case=case, positions=positions, definition=definitions.of(case), calendar=calendar, now=now
+        )
+    ]
+
+
+def _recompute_write(locked, *, definitions: _Definitions, calendar, now, reason: str) -> int:
+    """Write the moved deadlines of the `locked` cases (a query taking their locks), computed
+    again under the lock; returns how many cases changed."""
+    changed = 0
+    for case, positions in _with_positions(locked):
+        changes = _case_changes(
+            case=case, positions=positions, definition=definitions.of(case), calendar=calendar, now=now
+        )
+        if not changes:
+            continue
+        if "case" in changes:
+            case.due_at = changes["case"][1]
+            case.save(update_fields=["due_at"])
+        moved = [position for position in positions if position.step_id in changes.get("steps", {})]
+        for position in moved:
+            position.due_at = changes["steps"][position.step_id][1]
+            if position.request.get("returned_at"):
+                position.request = {**position.request, "due_at": _shown(position.due_at)}
+        Position.objects.bulk_update(moved, ["due_at", "request"])
+        data = {}
+        if "case" in changes:
+            data["case"] = [_shown(value) for value in changes["case"]]
+        if "steps" in changes:
+            data["steps"] = {
+                step: [_shown(value) for value in pair] for step, pair in changes["steps"].items()
+            }
+        event_append(case=case, activity="deadline_changed", completed_at=now, reason=reason, data=data)
+        changed += 1
+    return changed
+
+
+def deadlines_behind() -> bool:
+    """Whether the closures changed since the open deadlines were last recomputed (a closure added,
+    changed or removed in the admin, or a recompute cut short)."""
+    version = CalendarVersion.objects.filter(pk=1).first()
+    return version is not None and version.applied_token != version.token
 
 
 def closure_add_and_recompute(
     *, date: dt.date, reason: str, by, now: dt.datetime | None = None
 ) -> tuple[Closure, int]:
-    """Record that offices are closed on `date` (core.services.closure_add) and recompute every
-    open deadline with the new calendar, in one transaction, audited as `closure.added`. `by` is
-    the staff member who announced it (None: the system); `now` (default: the current time) is
-    when the deadlines changed and what their marks are set against.
+    """Record that offices are closed on `date` (core.services.closure_add), audited as
+    `closure.added` in the same transaction, then recompute every open deadline with the new
+    calendar (case_deadlines_recompute: in short batches, each case's `deadline_changed` event
+    giving the closure as its reason). `by` is the staff member who announced it (None: the
+    system); `now` (default: the current time) is when the deadlines changed and what their marks
+    are set against.
 
     Returns the closure and how many cases' deadlines moved. Raises what `closure_add` raises
     (ValidationError when the day is already closed or the reason is empty; nothing changes)."""
     with transaction.atomic():
         closure = closure_add(date=date, reason=reason)
-        jalali = to_jalali(date).strftime("%Y/%m/%d")
-        moved = case_deadlines_recompute(now=now, reason=f"{jalali}: {closure.reason}")
         audit_record(
             action="closure.added",
             actor=by,
             subject=f"closure:{date.isoformat()}",
-            data={"date": date.isoformat(), "reason": closure.reason, "cases_moved": moved},
+            data={"date": date.isoformat(), "reason": closure.reason},
         )
+    moved = case_deadlines_recompute(now=now, reason=closure_reason(closure))
     return closure, moved
+
+
+def closure_reason(closure: Closure) -> str:
+    """How a `deadline_changed` event gives a closure as its reason: "1404/02/21: Air pollution"."""
+    return f"{to_jalali(closure.date).strftime('%Y/%m/%d')}: {closure.reason}"

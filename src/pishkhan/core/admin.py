@@ -1,13 +1,57 @@
 from django.contrib import admin
+from django.db import transaction
+from django.utils.translation import gettext as _
 
+from .audit import audit_record
 from .models import AuditEvent, Closure
+from .ratelimit import client_address
 
 
 @admin.register(Closure)
 class ClosureAdmin(admin.ModelAdmin):
+    """Closures as the province announces them. Every change is written to the audit log with the
+    change itself. The open deadlines follow on their own: the database gives the calendar a new
+    token (migration 0003) and the deadline sweep, which sees the token it last applied differ,
+    recomputes them (cases.sweep.deadlines_behind) — in the worker, not in this request."""
+
     list_display = ["date", "reason", "created_at"]
     search_fields = ["reason"]
     date_hierarchy = "date"
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            self._audit(request, "closure.changed" if change else "closure.added", obj)
+        self._deadlines_follow(request)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            self._audit(request, "closure.removed", obj)
+            super().delete_model(request, obj)
+        self._deadlines_follow(request)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for closure in queryset:
+                self._audit(request, "closure.removed", closure)
+            super().delete_queryset(request, queryset)
+        self._deadlines_follow(request)
+
+    @staticmethod
+    def _audit(request, action: str, closure: Closure) -> None:
+        audit_record(
+            action=action,
+            actor=request.user,
+            subject=f"closure:{closure.date.isoformat()}",
+            address=client_address(request),
+            data={"date": closure.date.isoformat(), "reason": closure.reason},
+        )
+
+    def _deadlines_follow(self, request) -> None:
+        self.message_user(
+            request,
+            _("The deadline sweep recomputes the open deadlines with this calendar within minutes."),
+        )
 
 
 @admin.register(AuditEvent)

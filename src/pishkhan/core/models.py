@@ -34,6 +34,15 @@ class CalendarVersion(models.Model):
     token = models.CharField(
         max_length=32, help_text=_("Random; a new one on every change to the closures, never reused.")
     )
+    applied_token = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text=_(
+            "The token the open deadlines were last recomputed with; while it differs from the "
+            "token, the deadline sweep recomputes them."
+        ),
+    )
 
     class Meta:
         verbose_name = _("calendar version")

@@ -1,10 +1,10 @@
 """Writes of the core kernel: office closures.
 
-Open deadlines are not recomputed here. Adding or removing a closure changes the deadline of
-every open case step whose lead time spans that day, but `core` must not import `cases`
-(dependencies point one way: core ← … ← cases). When the case engine lands, it provides the
-recompute (for example `case_deadlines_recompute(*, from_date)`), and the staff action that adds
-a closure calls `closure_add` and then that function inside one transaction. No hook registry."""
+Open deadlines are not recomputed here: `core` must not import `cases` (dependencies point one
+way: core ← … ← cases). `cases.sweep.closure_add_and_recompute` adds a closure and recomputes
+them; a closure written any other way (the admin) changes the calendar's token, and the deadline
+sweep recomputes them once it sees the token differ from the one it last applied
+(`CalendarVersion.applied_token`). No hook registry."""
 
 import datetime as dt
 

@@ -47,8 +47,9 @@ class Command(flush.Command):
                     pk=1, defaults={"seq": 0, "hash": GENESIS}
                 )
             if CalendarVersion._meta.db_table in tables:
+                token = secrets.token_hex(16)  # an empty database has no deadline to recompute
                 CalendarVersion.objects.using(connection.alias).get_or_create(
-                    pk=1, defaults={"token": secrets.token_hex(16)}
+                    pk=1, defaults={"token": token, "applied_token": token}
                 )
 
 
