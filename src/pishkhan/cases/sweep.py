@@ -34,10 +34,9 @@ from django.utils import timezone
 
 from pishkhan.accounts.models import RoleBinding
 from pishkhan.catalog.definition import Definition
-from pishkhan.core.audit import audit_record
 from pishkhan.core.calendar import WorkingCalendar, to_jalali, working_calendar
 from pishkhan.core.models import CalendarVersion, Closure
-from pishkhan.core.services import closure_add
+from pishkhan.core.services import closure_announce
 from pishkhan.notifications.services import notify_case_event
 
 from .deadlines import case_due_at, step_due_at
@@ -432,8 +431,8 @@ def deadlines_behind() -> bool:
 def closure_add_and_recompute(
     *, date: dt.date, reason: str, by, now: dt.datetime | None = None
 ) -> tuple[Closure, int]:
-    """Record that offices are closed on `date` (core.services.closure_add), audited as
-    `closure.added` in the same transaction, then recompute every open deadline with the new
+    """Record that offices are closed on `date`, audited as `closure.added` in the same
+    transaction (core.services.closure_announce), then recompute every open deadline with the new
     calendar (case_deadlines_recompute: in short batches, each case's `deadline_changed` event
     giving the closure as its reason). `by` is the staff member who announced it (None: the
     system); `now` (default: the current time) is when the deadlines changed and what their marks
@@ -441,14 +440,7 @@ def closure_add_and_recompute(
 
     Returns the closure and how many cases' deadlines moved. Raises what `closure_add` raises
     (ValidationError when the day is already closed or the reason is empty; nothing changes)."""
-    with transaction.atomic():
-        closure = closure_add(date=date, reason=reason)
-        audit_record(
-            action="closure.added",
-            actor=by,
-            subject=f"closure:{date.isoformat()}",
-            data={"date": date.isoformat(), "reason": closure.reason},
-        )
+    closure = closure_announce(date=date, reason=reason, by=by)
     moved = case_deadlines_recompute(now=now, reason=closure_reason(closure))
     return closure, moved
 

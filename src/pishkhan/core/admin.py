@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .audit import audit_record
 from .models import AuditEvent, Closure
 from .ratelimit import client_address
+from .services import closure_audit
 
 
 @admin.register(Closure)
@@ -39,13 +39,7 @@ class ClosureAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _audit(request, action: str, closure: Closure) -> None:
-        audit_record(
-            action=action,
-            actor=request.user,
-            subject=f"closure:{closure.date.isoformat()}",
-            address=client_address(request),
-            data={"date": closure.date.isoformat(), "reason": closure.reason},
-        )
+        closure_audit(action=action, closure=closure, by=request.user, address=client_address(request))
 
     def _deadlines_follow(self, request) -> None:
         self.message_user(

@@ -1,9 +1,15 @@
 """Writes of the core kernel: office closures.
 
+    closure_add(*, date, reason) -> Closure
+    closure_remove(*, date) -> None
+    closure_announce(*, date, reason, by, address=None) -> Closure      (audited)
+    closure_withdraw(*, date, by, address=None) -> None                 (audited)
+    closure_audit(*, action, closure, by, address=None) -> None
+
 Open deadlines are not recomputed here: `core` must not import `cases` (dependencies point one
 way: core ← … ← cases). `cases.sweep.closure_add_and_recompute` adds a closure and recomputes
-them; a closure written any other way (the admin) changes the calendar's token, and the deadline
-sweep recomputes them once it sees the token differ from the one it last applied
+them; a closure written any other way (the desk, the admin) changes the calendar's token, and the
+deadline sweep recomputes them once it sees the token differ from the one it last applied
 (`CalendarVersion.applied_token`). No hook registry."""
 
 import datetime as dt
@@ -12,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from .audit import audit_record
 from .calendar import to_jalali
 from .models import Closure
 from .text import localize_digits
@@ -65,3 +72,33 @@ def closure_remove(*, date: dt.date) -> None:
             code="closure_missing",
             params={"date": _shown(date)},
         )
+
+
+def closure_audit(*, action: str, closure: Closure, by, address: str | None = None) -> None:
+    """Write a change to the closures to the audit log (`closure.added`, `.changed`, `.removed`),
+    in the caller's transaction: who, from where, the day and the reason."""
+    audit_record(
+        action=action,
+        actor=by,
+        subject=f"closure:{closure.date.isoformat()}",
+        address=address,
+        data={"date": closure.date.isoformat(), "reason": closure.reason},
+    )
+
+
+def closure_announce(*, date: dt.date, reason: str, by, address: str | None = None) -> Closure:
+    """closure_add, audited as `closure.added` in the same transaction. Raises what closure_add
+    raises, with nothing written."""
+    with transaction.atomic():
+        closure = closure_add(date=date, reason=reason)
+        closure_audit(action="closure.added", closure=closure, by=by, address=address)
+    return closure
+
+
+def closure_withdraw(*, date: dt.date, by, address: str | None = None) -> None:
+    """closure_remove, audited as `closure.removed` in the same transaction. Raises what
+    closure_remove raises, with nothing written."""
+    with transaction.atomic():
+        closure = Closure.objects.filter(date=date).first()
+        closure_remove(date=date)
+        closure_audit(action="closure.removed", closure=closure, by=by, address=address)

@@ -3,6 +3,7 @@
 - The desk is for municipal staff: a signed-in account of kind `staff` with at least one role
   binding. Anyone not signed in is sent to the staff sign-in (and brought back); a citizen, an
   office operator or a staff account with no role gets a 403 page saying why.
+- Office closures (the days deadlines skip) are recorded by managers bound city-wide.
 - Changing the process bank (editing a draft, making a new draft, importing, publishing) is for
   process owners: a `process_owner` binding city-wide, or in the department that owns the
   service. catalog.services.version_publish checks the same rule again; this module only decides
@@ -22,6 +23,8 @@ from django.utils.translation import gettext as _
 from pishkhan.accounts.models import RoleBinding, UserKind
 
 PROCESS_OWNER = "process_owner"
+# Closures are announced for the whole city: a manager bound city-wide records them.
+CLOSURE_ROLE = "manager"
 
 
 def is_staff_member(user) -> bool:
@@ -43,6 +46,19 @@ def is_process_owner(user, service=None) -> bool:
     if service is not None and service.department_id is not None:
         bindings = bindings.filter(Q(department__isnull=True) | Q(department_id=service.department_id))
     return bindings.exists()
+
+
+def may_announce_closures(user) -> bool:
+    """A staff member bound to the manager role city-wide (no district)."""
+    return (
+        is_staff_member(user)
+        and RoleBinding.objects.filter(user=user, role__code=CLOSURE_ROLE, district__isnull=True).exists()
+    )
+
+
+def header_links(user) -> dict:
+    """What every desk page's header offers `user`: the process owners' links, the closures page."""
+    return {"desk_owner": is_process_owner(user), "desk_closures": may_announce_closures(user)}
 
 
 def forbidden(request, message: str):

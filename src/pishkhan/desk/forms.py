@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from pishkhan.accounts.forms import OneTimeCodeField
 from pishkhan.cases.documents import INSPECTION_PHOTO_DOCUMENT, MAX_INSPECTION_PHOTOS
 from pishkhan.catalog.loader import MAX_FILE_BYTES
+from pishkhan.core.forms import JalaliDateField
 from pishkhan.core.text import localize_digits, to_ascii_digits
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -344,4 +345,13 @@ class SignatureForm(forms.Form):
             "required": _("The page was incomplete; reload it and sign again."),
             "invalid": _("The page was incomplete; reload it and sign again."),
         },
+    )
+
+
+class ClosureForm(forms.Form):
+    """A day the offices are closed, as the province announced it."""
+
+    date = JalaliDateField(label=_("Closed day"), help_text=_("In the Jalali calendar, e.g. 1404/02/21."))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=200, help_text=_("As announced, e.g. air pollution.")
     )

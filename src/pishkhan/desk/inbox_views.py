@@ -48,7 +48,7 @@ from pishkhan.core.ratelimit import client_address
 from pishkhan.core.templatetags.pishkhan import format_jalali
 from pishkhan.core.text import localize_digits
 
-from .access import forbidden, is_process_owner, staff_required
+from .access import forbidden, header_links, staff_required
 from .forms import InspectionForm, SignatureForm
 
 # Common reasons for a rejection; the clerk picks one and may add details. The stored reason is
@@ -82,7 +82,7 @@ def _language() -> str:
 
 
 def _render(request, template: str, context: dict, *, status: int = 200):
-    context.setdefault("desk_owner", is_process_owner(request.user))
+    context = {**header_links(request.user), **context}
     context.setdefault("desk_manager", _managed_districts(request.user) is not None)
     return render(request, template, context, status=status)
 

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from .access import is_process_owner, staff_required
+from .access import header_links, staff_required
 from .selectors import map_districts, map_points
 
 
@@ -56,7 +56,7 @@ def case_map(request):
             "map_tiles": settings.MAP_TILES,
             "map_attribution": settings.MAP_ATTRIBUTION,
             "labels": _labels(),
-            "desk_owner": is_process_owner(request.user),
+            **header_links(request.user),
         },
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import inbox_views, map_views, views
+from . import closure_views, inbox_views, map_views, views
 
 app_name = "desk"
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("inbox/<str:tracking_code>/", inbox_views.inbox_case, name="inbox_case"),
     path("map/", map_views.case_map, name="map"),
     path("map/data.json", map_views.case_map_data, name="map_data"),
+    path("closures/", closure_views.closures, name="closures"),
+    path("closures/<int:closure_id>/remove", closure_views.closure_remove, name="closure_remove"),
     path("processes/", views.process_list, name="process_list"),
     path("processes/import", views.process_import, name="process_import"),
     path("processes/<str:code>/", views.process_detail, name="process_detail"),

@@ -39,7 +39,15 @@ from pishkhan.catalog.services import (
 from pishkhan.catalog.validation import validate_definition
 from pishkhan.core.text import localize_digits
 
-from .access import PROCESS_OWNER, forbidden, is_process_owner, owner_message, owner_required, staff_required
+from .access import (
+    PROCESS_OWNER,
+    forbidden,
+    header_links,
+    is_process_owner,
+    owner_message,
+    owner_required,
+    staff_required,
+)
 from .comparison import baseline_index, column_get, metric_rows, role_names, service_columns, step_changes
 from .editing import edit_body, edit_initial, problems_to_forms
 from .forms import DocumentFormSet, ImportForm, NoteForm, StepFormSet
@@ -61,7 +69,7 @@ def _city_roles() -> dict[str, Text]:
 
 def _render(request, template: str, context: dict, *, status: int = 200):
     """render() with what every desk page's header needs: whether to offer the owners' links."""
-    context.setdefault("desk_owner", is_process_owner(request.user))
+    context = {**header_links(request.user), **context}
     return render(request, template, context, status=status)
 
 
