@@ -202,6 +202,7 @@ def test_every_persona_the_demo_prints_signs_in_and_lands_on_a_page_of_their_own
     assert landing == {
         "clerk01": reverse("desk:inbox"),
         "manager01": reverse("desk:inbox_team"),
+        "manager00": reverse("desk:inbox_team"),
         "office101": reverse("offices:dashboard"),
         "owner": reverse("desk:process_list"),
         "auditor": reverse("desk:map"),

@@ -149,6 +149,15 @@ PERSONAS = [
     ),
     Persona("manager01", "زهرا", "حسینی", ("manager",), 1, None, "manager of district 1"),
     Persona(
+        "manager00",
+        "کاوه",
+        "موسوی",
+        ("manager",),
+        None,
+        None,
+        "city-wide manager: every district, office closures",
+    ),
+    Persona(
         "office101",
         "سعید",
         "اکبری",
