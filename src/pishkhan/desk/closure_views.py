@@ -65,16 +65,16 @@ def closure_remove(request, closure_id: int):
     if not may_announce_closures(request.user):
         return _refused(request)
     closure = Closure.objects.filter(pk=closure_id).first()
-    if closure is not None:
-        try:
-            closure_withdraw(date=closure.date, by=request.user, address=client_address(request))
-        except ValidationError:
-            closure = None  # removed meanwhile by someone else: the page shows what is left
-    if closure is not None:
-        messages.success(
-            request,
-            _("The closure was taken back. The deadline sweep recomputes the open deadlines within minutes."),
-        )
+    if closure is None:  # taken back meanwhile (a second click, another manager)
+        return redirect("desk:closures")
+    try:
+        closure_withdraw(date=closure.date, by=request.user, address=client_address(request))
+    except ValidationError:  # the same, between the read and the delete
+        return redirect("desk:closures")
+    messages.success(
+        request,
+        _("The closure was taken back. The deadline sweep recomputes the open deadlines within minutes."),
+    )
     return redirect("desk:closures")
 
 
