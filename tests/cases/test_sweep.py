@@ -321,11 +321,14 @@ def test_a_closure_added_and_removed_in_the_admin_is_audited_and_its_deadlines_f
     case = submit_case(service=service, district=district, now=SATURDAY)
 
     added = admin_client.post(
-        "/admin/core/closure/add/", {"date": "2025-05-11", "reason": "Snow"}, follow=True
+        "/admin/core/closure/add/", {"date": "1404/02/21", "reason": "Snow"}, follow=True
     )
 
     assert added.status_code == 200
     closure = Closure.objects.get()
+    assert closure.date == dt.date(2025, 5, 11)  # typed in the Jalali calendar
+    admin_client.cookies["django_language"] = "en"
+    assert "1404/02/21" in admin_client.get("/admin/core/closure/").content.decode()
     audit = AuditEvent.objects.get(action="closure.added")
     assert audit.data == {"date": "2025-05-11", "reason": "Snow"} and audit.actor is not None
     assert deadlines_behind()  # left to the worker's sweep, not done in the request

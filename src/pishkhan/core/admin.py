@@ -1,10 +1,25 @@
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from .calendar import to_jalali
+from .forms import JalaliDateField
 from .models import AuditEvent, Closure
 from .ratelimit import client_address
 from .services import closure_audit
+from .text import localize_digits
+
+
+class ClosureForm(forms.ModelForm):
+    """The closed day typed and shown in the Jalali calendar, as staff read dates."""
+
+    date = JalaliDateField(label=gettext_lazy("date"), help_text=gettext_lazy("e.g. 1404/02/21"))
+
+    class Meta:
+        model = Closure
+        fields = ["date", "reason"]
 
 
 @admin.register(Closure)
@@ -14,9 +29,14 @@ class ClosureAdmin(admin.ModelAdmin):
     token (migration 0003) and the deadline sweep, which sees the token it last applied differ,
     recomputes them (cases.sweep.deadlines_behind) — in the worker, not in this request."""
 
-    list_display = ["date", "reason", "created_at"]
+    form = ClosureForm
+    list_display = ["jalali_date", "reason", "created_at"]
     search_fields = ["reason"]
-    date_hierarchy = "date"
+    ordering = ["-date"]
+
+    @admin.display(description=gettext_lazy("date"), ordering="date")
+    def jalali_date(self, closure: Closure) -> str:
+        return localize_digits(to_jalali(closure.date).strftime("%Y/%m/%d"))
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
