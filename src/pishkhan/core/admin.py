@@ -4,12 +4,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .calendar import to_jalali
 from .forms import JalaliDateField
 from .models import AuditEvent, Closure
 from .ratelimit import client_address
 from .services import closure_audit
-from .text import localize_digits
+from .templatetags.pishkhan import format_jalali
 
 
 class ClosureForm(forms.ModelForm):
@@ -36,7 +35,7 @@ class ClosureAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("date"), ordering="date")
     def jalali_date(self, closure: Closure) -> str:
-        return localize_digits(to_jalali(closure.date).strftime("%Y/%m/%d"))
+        return format_jalali(closure.date, "short")
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():

@@ -48,17 +48,26 @@ def is_process_owner(user, service=None) -> bool:
     return bindings.exists()
 
 
+def _bindings(user) -> set[tuple[str, int | None]]:
+    """(role code, district id) of each binding of an active staff account; none for anyone else."""
+    if not (user.is_authenticated and user.is_active and user.kind == UserKind.STAFF):
+        return set()
+    return set(RoleBinding.objects.filter(user=user).values_list("role__code", "district_id"))
+
+
 def may_announce_closures(user) -> bool:
     """A staff member bound to the manager role city-wide (no district)."""
-    return (
-        is_staff_member(user)
-        and RoleBinding.objects.filter(user=user, role__code=CLOSURE_ROLE, district__isnull=True).exists()
-    )
+    return (CLOSURE_ROLE, None) in _bindings(user)
 
 
 def header_links(user) -> dict:
-    """What every desk page's header offers `user`: the process owners' links, the closures page."""
-    return {"desk_owner": is_process_owner(user), "desk_closures": may_announce_closures(user)}
+    """What every desk page's header offers `user`, from one query: the process owners' links
+    (is_process_owner without a service), the closures page (may_announce_closures)."""
+    bindings = _bindings(user)
+    return {
+        "desk_owner": any(code == PROCESS_OWNER for code, _district in bindings),
+        "desk_closures": (CLOSURE_ROLE, None) in bindings,
+    }
 
 
 def forbidden(request, message: str):
