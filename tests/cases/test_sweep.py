@@ -315,6 +315,22 @@ def test_a_closure_added_or_removed_outside_the_service_is_caught_up_by_the_next
     assert case.events.filter(activity="deadline_changed").count() == 2
 
 
+def test_a_sweep_that_catches_up_a_removed_closure_reports_and_escalates_the_steps_it_made_overdue(
+    service, district
+):
+    make_staff(role="manager", district=district)
+    case = submit_case(service=service, district=district, now=SATURDAY)
+    closure = Closure.objects.create(date=dt.date(2025, 5, 11), reason="Snow")
+    tuesday_morning = tehran(13)
+    assert deadlines_sweep(now=tuesday_morning).overdue == 0  # due at the end of Tuesday
+
+    closure.delete()  # a mistake, put right in the admin: the step was due on Monday after all
+    report = deadlines_sweep(now=tuesday_morning)
+
+    assert (report.recomputed, report.overdue, report.escalated) == (1, 1, 1)
+    assert review_of(case).alert == Alert.OVERDUE
+
+
 def test_a_closure_added_and_removed_in_the_admin_is_audited_and_its_deadlines_follow(
     service, district, admin_client
 ):

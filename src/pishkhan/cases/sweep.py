@@ -172,7 +172,8 @@ def deadlines_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     if deadlines_behind():
         upcoming = Closure.objects.filter(date__gte=timezone.localdate(now)).order_by("date")
         reason = "; ".join(closure_reason(closure) for closure in upcoming)
-        recomputed = case_deadlines_recompute(now=now, reason=reason)
+        # Marked below, once: the steps a recompute made overdue count in this report.
+        recomputed = case_deadlines_recompute(now=now, reason=reason, mark=False)
     report = alerts_mark(now=now, calendar=calendar)
     report.recomputed = recomputed
     candidates = (
@@ -329,16 +330,17 @@ def _open_cases():
 RECOMPUTE_BATCH = 100
 
 
-def case_deadlines_recompute(*, now: dt.datetime | None = None, reason: str = "") -> int:
+def case_deadlines_recompute(*, now: dt.datetime | None = None, reason: str = "", mark: bool = True) -> int:
     """Recompute the deadline of every open case and of each of its open steps with the current
     calendar (the closures read once), and write those that moved. Returns how many cases changed.
 
     Each changed case gets one `deadline_changed` event (data: the old and new deadlines, of the
-    case under "case" and of its steps under "steps"; `reason` as the event's reason) and its
-    positions' marks are set again. The cases go RECOMPUTE_BATCH at a time, each batch read
-    without locks first — most cases do not change — and its changed cases then locked, computed
-    again and written in a short transaction of their own, so acts on cases go on meanwhile and
-    a concurrent move is never overwritten. Once every batch is done, the calendar's token is
+    case under "case" and of its steps under "steps"; `reason` as the event's reason); then the
+    positions' marks are set again, unless `mark` is false (the sweep marks them itself right
+    after, and counts them). The cases go RECOMPUTE_BATCH at a time, each batch read without
+    locks first — most cases do not change — and its changed cases then locked, computed again
+    and written in a short transaction of their own, so acts on cases go on meanwhile and a
+    concurrent move is never overwritten. Once every batch is done, the calendar's token is
     recorded as applied (core.CalendarVersion.applied_token) unless the closures changed again
     meanwhile; `deadlines_sweep` recomputes while it is not, so a recompute cut short (a worker
     stopped) is finished by the next sweep. Inside the caller's transaction, the batches are
@@ -364,7 +366,7 @@ def case_deadlines_recompute(*, now: dt.datetime | None = None, reason: str = ""
                     locked, definitions=definitions, calendar=calendar, now=now, reason=reason
                 )
     with transaction.atomic():
-        if changed:
+        if changed and mark:
             alerts_mark(now=now, calendar=calendar)
         if version is not None:
             CalendarVersion.objects.filter(pk=1, token=version.token).update(applied_token=version.token)
