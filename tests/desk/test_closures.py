@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from pishkhan.cases.sweep import deadlines_behind
+from pishkhan.cases.sweep import deadlines_behind, deadlines_sweep
 from pishkhan.core.models import AuditEvent, Closure
 from tests.portal.factories import make_citizen, make_district, make_staff
 
@@ -53,6 +53,9 @@ def test_a_manager_records_a_closure_in_the_jalali_calendar_and_it_is_audited(si
     assert audit.actor == manager and audit.data == {"date": "2025-05-11", "reason": "Air pollution"}
     assert "The closure was recorded" in text_of(response)
     assert deadlines_behind()  # the worker's sweep recomputes the deadlines, not this request
+    assert "The open deadlines are being recomputed" in text_of(response)
+    deadlines_sweep()
+    assert "Every open deadline follows these closures." in text_of(signed_in.get(PAGE))
 
 
 def test_a_bad_date_a_missing_reason_or_a_day_already_closed_is_refused_with_the_reason(signed_in):

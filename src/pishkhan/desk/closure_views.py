@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from pishkhan.cases.sweep import deadlines_behind
 from pishkhan.core.models import Closure
 from pishkhan.core.ratelimit import client_address
 from pishkhan.core.services import closure_announce, closure_withdraw
@@ -84,6 +85,7 @@ def _page(request, form, *, status: int = 200):
         "form": form,
         "coming": Closure.objects.filter(date__gte=today).order_by("date"),
         "past": Closure.objects.filter(date__lt=today).order_by("-date")[:PAST_SHOWN],
+        "recomputing": deadlines_behind(),
         **header_links(request.user),
     }
     return render(request, "desk/closures.html", context, status=status)
