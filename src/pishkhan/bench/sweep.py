@@ -3,8 +3,6 @@ worth of open steps, against reading every open step once.
 
 In a throwaway database (bench/database.py): the shipped bank, one district, one building-permit
 case filed through the engine, then `cases` copies of it written in bulk, each with
-from .figures import Figures
-
 STEPS_PER_CASE open steps over ROLES roles in the states a city has (mostly queued, some claimed,
 with the applicant, waiting for a join), their deadlines spread from a month ago to two months
 ahead. A third are overdue and already escalated, and one sweep runs untimed first: the steady

@@ -2,7 +2,7 @@
 
     deadlines_sweep(*, now=None) -> SweepReport
     automatic_requeue(*, now=None) -> int
-    case_deadlines_recompute(*, now=None, reason="") -> int
+    case_deadlines_recompute(*, now=None, reason="", mark=True) -> int
     closure_add_and_recompute(*, date, reason, by) -> tuple[Closure, int]
     deadlines_behind() -> bool
 
