@@ -56,3 +56,39 @@ def test_the_engine_bench_prints_the_ratio_against_its_baseline(tmp_path):
     assert result.returncode == 0, result.stderr
     for line in ("baseline:", "engine:", "ratio:", "statements:", "submissions:", "status look-ups:"):
         assert line in result.stdout
+
+
+def test_the_baseline_inserts_the_engines_own_event_rows_and_moves_the_case_head(db):
+    """The baseline's INSERT is the write an event needs, not a bare row: it replays the events a
+    walked case got (step, actor, role, times, data, hashes as the engine stored them)."""
+    from pishkhan.bench.engine import _Baseline, _event_rows
+    from pishkhan.cases.models import Case, CaseEvent
+    from pishkhan.cases.services import case_advance
+    from tests.cases.factories import (
+        make_district,
+        make_staff,
+        publish_definition,
+        small_process,
+        submit_case,
+    )
+
+    district = make_district()
+    service = publish_definition(small_process())
+    walked = submit_case(service=service, district=district)
+    case_advance(
+        case=walked, step_id="review", outcome="approve", actor=make_staff(role="clerk", district=district)
+    )
+    replayed = submit_case(service=service, district=district)
+    events = _event_rows(walked)
+    assert len(events.rows) == 2 and "actor_role" in events.columns and "hash" in events.columns
+
+    _Baseline(replayed, events).run(3)  # one more than there are rows: they are taken in turn
+
+    def stored(case, *, after=0):
+        return list(
+            CaseEvent.objects.filter(case=case, seq__gt=after).order_by("seq").values_list(*events.columns)
+        )
+
+    assert stored(replayed, after=1) == [*stored(walked), stored(walked)[0]]
+    head = Case.objects.values_list("event_seq", "event_hash").get(pk=replayed.pk)
+    assert head == (4, stored(walked)[0][events.columns.index("hash")])

@@ -11,7 +11,11 @@ end, WARM_UP_TRANSACTIONS baseline transactions), as a running server is warm:
   transaction is `transaction.atomic()` around two statements sent through Django's cursor as
   plain SQL text — INSERT one cases_caseevent row, UPDATE one cases_case row (its event_seq and
   event_hash) — so four statements reach the database: BEGIN (IMMEDIATE on SQLite), the INSERT,
-  the UPDATE, COMMIT. Same database, same connection settings and durability as the engine:
+  the UPDATE, COMMIT. The rows inserted are the engine's own: the events of the case walked in
+  the warm-up, read back and replayed in order with new sequence numbers, so the baseline writes
+  what an event row holds (step, activity, outcome, actor and role, office, district, the three
+  times, reason, data, both hashes) with the sizes and the index entries the engine's have.
+  Same database, same connection settings and durability as the engine:
   SQLite in WAL mode with synchronous=FULL (the production pragmas), PostgreSQL as the server is
   configured (scripts/with-postgres keeps fsync and synchronous_commit on with
   PISHKHAN_PG_DURABLE=1); the run prints what is in force. On PostgreSQL these statements are
@@ -51,7 +55,6 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.test.utils import override_settings
-from django.utils import timezone
 
 from .figures import Figures
 
@@ -111,32 +114,33 @@ def _measure(*, cases: int, baseline_transactions: int, lookups: int, out) -> En
 
     # Both warm up first, untimed, as a running server is warm: the statements built once per
     # process, the definition's and the calendar's caches filled.
-    baseline_case = _submit(world)
-    _walk(_submit(world), world)
+    baseline_case, warm_case = _submit(world), _submit(world)
+    _walk(warm_case, world)
+    baseline = _Baseline(baseline_case, _event_rows(warm_case))
     warm_up = WARM_UP_TRANSACTIONS
-    _baseline(world, baseline_case, transactions=warm_up, first_seq=0)
+    baseline.run(warm_up)
     # The baseline runs in slices between the walks, so both see the same disk and CPU: an fsync
     # costs what the machine's other work lets it cost at that moment.
     slice_size = max(1, baseline_transactions // (cases + 1))
-    baseline_done, baseline_seconds = warm_up, 0.0
+    baseline_seconds = 0.0
     transitions, automatic, seconds = 0, 0, 0.0
     for case in [*submitted, None]:
-        baseline_seconds += _baseline(world, baseline_case, transactions=slice_size, first_seq=baseline_done)
-        baseline_done += slice_size
+        baseline_seconds += baseline.run(slice_size)
         if case is not None:
             moved, ran, spent = _walk(case, world)
             transitions, automatic, seconds = transitions + moved, automatic + ran, seconds + spent
-    baseline = (baseline_done - warm_up) / baseline_seconds
+    baseline_rate = (baseline.done - warm_up) / baseline_seconds
     rate = transitions / seconds
     out(
-        f"baseline: {baseline:,.0f} transactions/s (each: BEGIN, INSERT one event row, UPDATE one "
-        "case row, COMMIT; plain SQL through Django's cursor)"
+        f"baseline: {baseline_rate:,.0f} transactions/s (each: BEGIN, INSERT one event row, UPDATE "
+        "one case row, COMMIT; plain SQL through Django's cursor, replaying the engine's own event "
+        "rows)"
     )
     out(
         f"engine: {rate:,.0f} transitions/s ({transitions} transitions over {cases} cases; "
         f"{automatic} automatic steps run apart)"
     )
-    engine_sent, baseline_sent = _statements(world, baseline_case)
+    engine_sent, baseline_sent = _statements(world, baseline)
     out(
         f"statements: {engine_sent.statements:g} per transition in {engine_sent.round_trips:g} round "
         f"trip(s) (medians), {baseline_sent.statements} per baseline transaction in "
@@ -152,9 +156,9 @@ def _measure(*, cases: int, baseline_transactions: int, lookups: int, out) -> En
 
     return EngineFigures(
         database=connection.vendor,
-        baseline_tx_per_s=baseline,
+        baseline_tx_per_s=baseline_rate,
         transitions_per_s=rate,
-        ratio=rate / baseline,
+        ratio=rate / baseline_rate,
         submissions_per_s=submissions,
         status_lookups_per_s=lookup_rate,
         statements_per_transition=engine_sent.statements,
@@ -216,25 +220,60 @@ def _seed() -> _World:
     )
 
 
-def _baseline(world: _World, case, *, transactions: int, first_seq: int) -> float:
-    """The raw floor: one event row inserted and one case row updated per transaction, in SQL.
-    Returns the seconds taken. The rows go to a case of their own, after its real events."""
-    now = timezone.now()
-    seq = case.event_seq + first_seq
-    started = time.perf_counter()
-    for i in range(1, transactions + 1):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO cases_caseevent (case_id, seq, step_id, activity, outcome, actor_role,"
-                " district_id, completed_at, reason, data, prev_hash, hash)"
-                " VALUES (%s, %s, '', 'bench', '', '', %s, %s, '', '{}', %s, %s)",
-                [case.pk, seq + i, world.district.pk, now, "0" * 64, "f" * 64],
-            )
-            cursor.execute(
-                "UPDATE cases_case SET event_seq = %s, event_hash = %s WHERE id = %s",
-                [seq + i, "f" * 64, case.pk],
-            )
-    return time.perf_counter() - started
+class _Baseline:
+    """The raw floor: per transaction, one event row inserted and the case's head updated, in SQL.
+    The rows are those of `events` (an _Events), taken in turn, appended to `case` after its own
+    events with sequence numbers of their own."""
+
+    def __init__(self, case, events: _Events):
+        if not events.rows:
+            raise RuntimeError("the baseline needs the events of a walked case to replay")
+        self.case, self.rows, self.done = case, events.rows, 0
+        self.hash_at = events.columns.index("hash")
+        columns = ", ".join(connection.ops.quote_name(c) for c in ("case_id", "seq", *events.columns))
+        self.insert = (
+            f"INSERT INTO cases_caseevent ({columns})"  # noqa: S608 - names from the model
+            f" VALUES ({', '.join(['%s'] * (2 + len(events.columns)))})"
+        )
+
+    def run(self, transactions: int) -> float:
+        """Run `transactions` transactions, taking up the rows where the last run left them;
+        return the seconds taken."""
+        case, rows, hash_at = self.case, self.rows, self.hash_at
+        seq = case.event_seq + self.done
+        started = time.perf_counter()
+        for i in range(self.done, self.done + transactions):
+            row = rows[i % len(rows)]
+            seq += 1
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(self.insert, [case.pk, seq, *row])
+                cursor.execute(
+                    "UPDATE cases_case SET event_seq = %s, event_hash = %s WHERE id = %s",
+                    [seq, row[hash_at], case.pk],
+                )
+        elapsed = time.perf_counter() - started
+        self.done += transactions
+        return elapsed
+
+
+@dataclass
+class _Events:
+    columns: list[str]  # every column of cases_caseevent but id, case_id and seq
+    rows: list[tuple]
+
+
+def _event_rows(case) -> _Events:
+    """The event rows of `case` as stored, in order."""
+    from pishkhan.cases.models import CaseEvent
+
+    columns = [f.column for f in CaseEvent._meta.concrete_fields if f.name not in ("id", "case", "seq")]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(connection.ops.quote_name(c) for c in columns)} FROM cases_caseevent"  # noqa: S608 - names from the model
+            " WHERE case_id = %s ORDER BY seq",
+            [case.pk],
+        )
+        return _Events(columns, cursor.fetchall())
 
 
 def _durability() -> str:
@@ -297,7 +336,7 @@ def _sent() -> Iterator[_Sent]:
     sent.round_trips = sent.statements
 
 
-def _statements(world: _World, baseline_case, *, sample: int = 40) -> tuple[_Sent, _Sent]:
+def _statements(world: _World, baseline: _Baseline, *, sample: int = 40) -> tuple[_Sent, _Sent]:
     """What the database received per transition (medians over up to `sample` transitions of a
     fresh case) and per baseline transaction, outside the timed part."""
     from pishkhan.cases import services
@@ -326,12 +365,12 @@ def _statements(world: _World, baseline_case, *, sample: int = 40) -> tuple[_Sen
     finally:
         for name, function in real.items():
             setattr(services, name, function)
-    with _sent() as baseline:
-        _baseline(world, baseline_case, transactions=1, first_seq=10**6)
+    with _sent() as sent:
+        baseline.run(1)
     median = _Sent(
         statistics.median(c.statements for c in counts), statistics.median(c.round_trips for c in counts)
     )
-    return median, baseline
+    return median, sent
 
 
 class _Enough(Exception):
