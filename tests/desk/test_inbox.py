@@ -1,6 +1,9 @@
 """The staff inbox: my queue, working on a case, and a manager's team page."""
 
 import datetime as dt
+import hashlib
+import html
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,6 +17,8 @@ from tests.cases.factories import (
     make_citizen,
     make_district,
     make_staff,
+    mobile_new,
+    national_id_new,
     publish_definition,
     small_process,
     submit_case,
@@ -300,3 +305,179 @@ def test_the_case_view_shows_a_map_point_as_coordinates_and_a_date_in_jalali():
     shown = {row["label"]: row["value"] for row in rows}
     assert shown["محل"] == "35.7, 51.4"
     assert shown["تاریخ شروع"] == "۵ فروردین ۱۴۰۴"
+
+
+def owners_process() -> dict:
+    """small_process whose form also asks about the site (a group: its use, whether it is fenced,
+    when it was surveyed, where it is, the caretaker's mobile) and its owners (a repeated group:
+    each owner's name, share, national ID and a scan of the ID card, an `id_card` document)."""
+    label = lambda fa, en: {"fa": fa, "en": en}  # noqa: E731
+    process = small_process(code="owners-permit")
+    process["documents"].append(
+        {
+            "id": "id_card",
+            "title": label("کارت ملی", "ID card"),
+            "formats": ["pdf", "jpg"],
+            "required": False,
+            "step": "review",
+        }
+    )
+    process["fields"] += [
+        {
+            "id": "site",
+            "type": "group",
+            "label": label("مشخصات ملک", "The site"),
+            "fields": [
+                {
+                    "id": "use",
+                    "type": "choice",
+                    "label": label("کاربری", "Use"),
+                    "options": [
+                        {"value": "shop", "label": label("تجاری", "Shop")},
+                        {"value": "home", "label": label("مسکونی", "Home")},
+                    ],
+                },
+                {"id": "fenced", "type": "boolean", "label": label("حصارکشی", "Fenced")},
+                {
+                    "id": "surveyed_on",
+                    "type": "jalali_date",
+                    "label": label("تاریخ نقشه‌برداری", "Surveyed on"),
+                },
+                {"id": "point", "type": "map_point", "label": label("موقعیت", "Location")},
+                {"id": "caretaker", "type": "mobile", "label": label("همراه سرایدار", "Caretaker's mobile")},
+            ],
+        },
+        {
+            "id": "owners",
+            "type": "group",
+            "label": label("مالکان", "Owners"),
+            "repeat": {"min": 1, "max": 5},
+            "fields": [
+                {"id": "name", "type": "text", "label": label("نام", "Name"), "required": True},
+                {"id": "share", "type": "number", "label": label("سهم (درصد)", "Share (%)")},
+                {"id": "national_id", "type": "national_id", "label": label("کد ملی", "National ID")},
+                {
+                    "id": "id_card",
+                    "type": "file",
+                    "label": label("تصویر کارت ملی", "ID card scan"),
+                    "document": "id_card",
+                },
+            ],
+        },
+    ]
+    return process
+
+
+def sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def answers_part(response) -> str:
+    """The HTML of the page's "Form answers" section."""
+    return response.content.decode().split('id="answers-heading"')[1].split("</section>")[0]
+
+
+def answers_text(part: str) -> str:
+    """What a reader sees of `part`: its text without tags, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", part)).split())
+
+
+def attach_id_card(case, content: bytes, name: str):
+    kind = "application/pdf" if name.endswith(".pdf") else "image/jpeg"
+    upload = SimpleUploadedFile(name, content, content_type=kind)
+    return document_upload(case=case, document_type="id_card", upload=upload, by=case.applicant)
+
+
+def test_the_case_view_shows_every_owner_row_with_the_id_card_linked_and_the_national_id_withheld(
+    client, english, district
+):
+    service = publish_definition(owners_process())
+    first_card, second_card = hostile.pdf(), hostile.jpeg()
+    owner_id = national_id_new()
+    owners = [
+        {"name": "Parvin Ahmadi", "share": 60, "national_id": owner_id, "id_card": sha(first_card)},
+        {"name": "Hamid Karimi", "share": 40, "id_card": sha(second_card)},
+    ]
+    case = submit_case(service=service, district=district, answers={"area_m2": 12, "owners": owners})
+    first = attach_id_card(case, first_card, "parvin-id.pdf")
+    second = attach_id_card(case, second_card, "hamid-id.jpg")
+    client.force_login(make_staff(role="clerk", district=district))
+
+    part = answers_part(client.get(case_url(case)))
+
+    assert (
+        "Owners Row 1 Name Parvin Ahmadi Share (%) 60 National ID Not shown: contact with the applicant "
+        "goes through the system. ID card scan parvin-id.pdf Row 2 Name Hamid Karimi Share (%) 40 "
+        "ID card scan hamid-id.jpg"
+    ) in answers_text(part)
+    for document in (first, second):
+        download = reverse(
+            "cases:document_download",
+            kwargs={"tracking_code": case.tracking_code, "document_id": document.pk},
+        )
+        assert f'<a href="{download}">{document.original_name}</a>' in part
+    for secret in (sha(first_card), sha(second_card), owner_id):
+        assert secret not in part
+    assert "entries" not in part
+
+
+def test_the_case_view_numbers_the_rows_in_persian(client, district):
+    service = publish_definition(owners_process())
+    owners = [{"name": "پروین احمدی"}, {"name": "حمید کریمی"}, {"name": "مینا رضایی"}]
+    case = submit_case(service=service, district=district, answers={"area_m2": 12, "owners": owners})
+    client.force_login(make_staff(role="clerk", district=district))
+
+    part = answers_part(client.get(case_url(case)))
+
+    assert "ردیف ۱" in part and "ردیف ۲" in part and "ردیف ۳" in part
+    assert part.index("پروین احمدی") < part.index("حمید کریمی") < part.index("مینا رضایی")
+
+
+def test_the_case_view_shows_a_groups_fields_by_their_labels_formatted_like_the_top_level(
+    client, english, district
+):
+    service = publish_definition(owners_process())
+    caretaker = mobile_new()
+    site = {
+        "use": "shop",
+        "fenced": True,
+        "surveyed_on": "2025-03-25",
+        "point": {"lat": 35.7, "lng": 51.4},
+        "caretaker": caretaker,
+    }
+    answers = {"area_m2": 12, "site": site, "owners": [{"name": "Parvin Ahmadi"}]}
+    case = submit_case(service=service, district=district, answers=answers)
+    client.force_login(make_staff(role="clerk", district=district))
+
+    part = answers_part(client.get(case_url(case)))
+
+    assert (
+        "The site Use Shop Fenced Yes Surveyed on 5 Farvardin 1404 Location 35.7, 51.4 "
+        "Caretaker's mobile Not shown: contact with the applicant goes through the system."
+    ) in answers_text(part)
+    for raw in ("use:", "shop", "surveyed_on", "2025-03-25", caretaker):
+        assert raw not in part
+
+
+def test_the_answers_read_the_case_documents_once_however_many_files_the_rows_hold(
+    district, django_assert_num_queries
+):
+    from pishkhan.cases.selectors import case_definition
+    from pishkhan.desk.inbox_views import _answer_rows
+
+    service = publish_definition(owners_process())
+    cards = [hostile.jpeg(width=40 + n) for n in range(3)]
+    owners = [{"name": f"Owner {n}", "id_card": sha(card)} for n, card in enumerate(cards)]
+    case = submit_case(service=service, district=district, answers={"area_m2": 12, "owners": owners})
+    for n, card in enumerate(cards):
+        attach_id_card(case, card, f"owner-{n}.jpg")
+    definition = case_definition(case)
+
+    with django_assert_num_queries(1):
+        rows = _answer_rows(case, definition, case.answers, "en")
+
+    (owners,) = [row for row in rows if row["label"] == "Owners"]
+    cards_shown = [
+        answer["value"] for row in owners["rows"] for answer in row if answer["label"] == "ID card scan"
+    ]
+    assert cards_shown == ["owner-0.jpg", "owner-1.jpg", "owner-2.jpg"]

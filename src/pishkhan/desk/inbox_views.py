@@ -199,57 +199,64 @@ def inbox_release(request, position_id: int):
 
 
 def _answer_rows(case, definition, answers: dict, language: str) -> list[dict]:
-    """(label, shown value) of each answered field, in the form's order; the applicant's contact
-    details (CONTACT_FIELD_TYPES) are named but not shown; a file field's answer (its SHA-256) is
-    the name of the case's document with that content, linked to it."""
-    yes, no = _("Yes"), _("No")
-    rows = []
-    documents = None
-    for field in definition.fields:
-        if field.id not in answers or answers[field.id] in (None, ""):
-            continue
-        value = answers[field.id]
+    """The answered fields, in the form's order, each a dict with its `label` and how it is shown:
+
+    - `value` (text; with `url` when it names a case document, `ltr` when it reads left to right);
+    - `withheld`: the applicant's contact details (CONTACT_FIELD_TYPES) are named but not shown;
+    - `fields`: a group's answered sub-fields, each shown the same way;
+    - `rows`: a repeated group's rows, in order, each a list of its answered sub-fields.
+
+    A file field's answer (its SHA-256), at any depth, is the name of the case's document with
+    that content, linked to it; the documents are read once, when the first file is met."""
+    documents: dict | None = None
+
+    def document_by_digest(digest: str):
+        nonlocal documents
+        if documents is None:
+            documents = {d.file.sha256: d for d in case.documents.select_related("file").order_by("pk")}
+        return documents.get(digest)
+
+    def rows_of(fields, values: dict) -> list[dict]:
+        return [
+            {"label": field.label.get(language), **shown(field, values[field.id])}
+            for field in fields
+            if values.get(field.id) not in (None, "", [], {})
+        ]
+
+    def shown(field, value) -> dict:
         if field.type in CONTACT_FIELD_TYPES:
-            rows.append({"label": field.label.get(language), "value": "", "withheld": True})
-            continue
+            return {"value": "", "withheld": True}
+        if field.type == "group" and field.repeatable and isinstance(value, list):
+            return {"rows": [rows_of(field.fields, row if isinstance(row, dict) else {}) for row in value]}
+        if field.type == "group" and isinstance(value, dict):
+            return {"fields": rows_of(field.fields, value)}
         if field.type == "file" and isinstance(value, str):
-            if documents is None:
-                documents = {d.file.sha256: d for d in case.documents.select_related("file").order_by("pk")}
-            document = documents.get(value)
-            row = {"label": field.label.get(language), "value": document.original_name if document else value}
-            if document is not None:
-                row["url"] = reverse(
-                    "cases:document_download",
-                    kwargs={"tracking_code": case.tracking_code, "document_id": document.pk},
-                )
-            else:
-                row["ltr"] = True  # a digest of a file the case no longer holds
-            rows.append(row)
-            continue
+            document = document_by_digest(value)
+            if document is None:
+                return {"value": value, "ltr": True}  # a digest of a file the case no longer holds
+            url = reverse(
+                "cases:document_download",
+                kwargs={"tracking_code": case.tracking_code, "document_id": document.pk},
+            )
+            return {"value": document.original_name, "url": url}
+        if field.type == "map_point" and isinstance(value, dict):
+            # Reads as a coordinate pair.
+            return {"value": f"{value.get('lat', '')}, {value.get('lng', '')}", "ltr": True}
         if isinstance(value, bool):
-            shown = yes if value else no
-        elif field.options:
+            return {"value": _("Yes") if value else _("No")}
+        if field.options:
             labels = {option.value: option.label.get(language) for option in field.options}
             values = value if isinstance(value, list) else [value]
-            shown = "، ".join(labels.get(str(v), str(v)) for v in values)
-        elif field.type == "map_point" and isinstance(value, dict):
-            shown = f"{value.get('lat', '')}, {value.get('lng', '')}"  # reads as a coordinate pair
-            rows.append({"label": field.label.get(language), "value": shown, "ltr": True})
-            continue
-        elif field.type == "jalali_date" and isinstance(value, str):
+            return {"value": "، ".join(labels.get(str(v), str(v)) for v in values)}
+        if field.type == "jalali_date" and isinstance(value, str):
             # Stored as an ISO Gregorian date; staff read Jalali like everyone else.
             try:
-                shown = format_jalali(dt.date.fromisoformat(value), "long")
+                return {"value": format_jalali(dt.date.fromisoformat(value), "long")}
             except ValueError:
-                shown = value
-        elif isinstance(value, list):
-            shown = _("%(count)s entries") % {"count": len(value)}
-        elif isinstance(value, dict):
-            shown = "، ".join(f"{k}: {v}" for k, v in value.items())
-        else:
-            shown = str(value)
-        rows.append({"label": field.label.get(language), "value": shown})
-    return rows
+                return {"value": value}
+        return {"value": str(value)}
+
+    return rows_of(definition.fields, answers)
 
 
 def _document_rows(case, definition, language: str) -> list[dict]:
