@@ -97,7 +97,6 @@ CORPUS = {
     "document-asked-by-no-step.yaml": ("document `deed` is asked by no step", 6),
     "document-step-missing.yaml": ("`review_documents`, which is not a step", 6),
     "file-field-unknown-document.yaml": ("did you mean `deed`", 8),
-    "file-field-in-repeated-group.yaml": ("where the application form cannot upload it", 14),
     "issued-output-missing.yaml": ("output `permt`, which is not declared", 13),
     # district variants
     "variants/variant-removes-missing-step.yaml": ("`archive_copy` cannot be removed", 5),
@@ -211,22 +210,14 @@ def test_sub_fields_of_a_repeating_group_are_read_through_macros():
     assert validate_definition(data) == []
 
 
-def test_an_optional_file_field_in_a_repeated_group_is_a_warning_and_a_nested_one_is_found_too():
+def test_a_required_file_field_in_a_repeated_group_is_valid_each_row_uploads_its_own():
     data = good_data()
     owners = next(f for f in data["fields"] if f.get("repeat"))
     document = data["documents"][0]["id"]
     owners["fields"].append(
-        {
-            "id": "papers",
-            "type": "group",
-            "label": {"fa": "مدارک"},
-            "fields": [{"id": "scan", "type": "file", "label": {"fa": "تصویر"}, "document": document}],
-        }
+        {"id": "scan", "type": "file", "label": {"fa": "تصویر"}, "document": document, "required": True}
     )
-    problems = validate_definition(data)
-    assert [p.severity for p in problems] == ["warning"]
-    assert "`scan` is inside the repeated group `owners`" in problems[0].message
-    assert "ask for the document on the first step" in problems[0].hint
+    assert validate_definition(data) == []
 
 
 def test_a_missing_step_reference_does_not_flood_the_report_with_unreachable_steps():

@@ -15,6 +15,7 @@ from tests.cases import hostile
 from tests.cases.factories import make_citizen, make_district, publish_definition
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.test_journey import signed_in_page
+from tests.portal.test_apply_row_uploads import owners_process
 from tests.portal.test_apply_uploads import upload_process
 
 pytestmark = pytest.mark.e2e
@@ -220,3 +221,53 @@ def test_without_javascript_the_plain_form_keeps_the_deed_through_an_error_and_f
         assert case.documents.get().original_name == "deed.pdf"
     finally:
         context.close()
+
+
+def test_a_citizen_adds_an_owner_and_uploads_each_owners_id_card_in_its_row(
+    browser, live_server, screenshots
+):
+    district = make_district()
+    service = publish_definition(owners_process())
+    citizen = make_citizen()
+    page = signed_in_page(browser, live_server, citizen, PHONE)
+    cards = {0: hostile.png(colour="teal"), 1: hostile.png(colour="orange")}
+    try:
+        page.goto(f"/services/{service.code}/apply/")
+        page.locator("[name=area_m2]").fill("۴۵")
+        page.get_by_label("منطقه").select_option(district.code)
+        page.locator('[name="owners[0].name"]').fill("مریم")
+        page.locator("#f-owners-0-id_card").set_input_files(
+            {"name": "مریم.png", "mimeType": "image/png", "buffer": cards[0]}
+        )
+        page.locator("#f-owners-0-id_card-kept").wait_for(state="visible")
+
+        page.get_by_role("button", name="افزودن ردیف").click()
+        # The new row's control is its own, empty: the first row's file stays the first row's.
+        assert page.locator("#f-owners-1-id_card-box").get_attribute("data-upload") == "owners[1].id_card"
+        assert not page.locator("#f-owners-1-id_card-kept").is_visible()
+        page.locator('[name="owners[1].name"]').fill("رضا")
+        page.locator("#f-owners-1-id_card").set_input_files(
+            {"name": "رضا.png", "mimeType": "image/png", "buffer": hostile.svg_with_script()}
+        )
+        error = page.locator("#f-owners-1-id_card-error")
+        error.wait_for(state="visible")
+        assert "ردیف ۲" in error.inner_text()  # the refusal names the row
+        page.locator("#f-owners-1-id_card").set_input_files(
+            {"name": "رضا.png", "mimeType": "image/png", "buffer": cards[1]}
+        )
+        page.locator("#f-owners-1-id_card-kept").wait_for(state="visible")
+        assert "رضا.png" in page.locator("#f-owners-1-id_card-kept").inner_text()
+        assert "مریم.png" in page.locator("#f-owners-0-id_card-kept").inner_text()
+        assert not error.is_visible()
+        page.screenshot(path=screenshots / "widgets-owner-rows-phone.png", full_page=True)
+
+        with page.expect_navigation(url="**/services/my/*/"):
+            page.get_by_role("button", name="ارسال درخواست", exact=True).click()
+        case = Case.objects.get(applicant=citizen)
+        assert [row["id_card"] for row in case.answers["owners"]] == [
+            hashlib.sha256(cards[0]).hexdigest(),
+            hashlib.sha256(cards[1]).hexdigest(),
+        ]
+        assert [d.original_name for d in case.documents.order_by("pk")] == ["مریم.png", "رضا.png"]
+    finally:
+        page.context.close()

@@ -19,10 +19,6 @@ from pishkhan.cases.models import Case, CaseDocument, StoredFile
 from pishkhan.portal.models import ApplicationDraft
 from tests.cases import hostile
 from tests.cases.factories import (
-    make_citizen,
-    make_district,
-    make_office,
-    make_operator,
     make_staff,
     mobile_new,
     national_id_new,
@@ -86,25 +82,8 @@ def upload_process(code: str = "upload-permit") -> dict:
 
 
 @pytest.fixture
-def district():
-    return make_district()
-
-
-@pytest.fixture
 def service():
     return publish_definition(upload_process())
-
-
-@pytest.fixture
-def citizen():
-    return make_citizen()
-
-
-@pytest.fixture
-def signed_in(client, citizen):
-    client.cookies["django_language"] = "en"
-    client.force_login(citizen)
-    return client
 
 
 def apply_url(service) -> str:
@@ -416,16 +395,6 @@ def test_a_date_that_does_not_exist_is_refused_and_the_kept_file_stays(signed_in
 
 
 # --- the office counter -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def counter(client, settings):
-    settings.SMS_PROVIDER = "file"
-    office = make_office(district=make_district())
-    operator = make_operator(office=office)
-    client.cookies["django_language"] = "en"
-    client.force_login(operator)
-    return client, office, operator
 
 
 def test_the_operator_uploads_the_scans_and_they_become_the_cases_documents(counter, service):

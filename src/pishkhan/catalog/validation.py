@@ -6,10 +6,8 @@ that passed it, so they can rely on its shape. They are, in the order they appea
 duplicate ids; references to missing steps, documents and outputs ("did you mean"); unknown roles;
 steps unreachable from `start` and steps with no way to an end; forks and joins that do not pair
 up; expressions that do not compile or read fields that do not exist; fees collected at a step that
-is not a payment step; documents asked by no step; a required file field inside a repeated group
-(the application form cannot upload it); and three warnings: a work step with no legal basis that
-is not marked discretionary, a longest path over the legal deadline, and an optional file field
-inside a repeated group.
+is not a payment step; documents asked by no step; and two warnings: a work step with no legal basis
+that is not marked discretionary, and a longest path over the legal deadline.
 
 Names in expressions (decided here, documented in docs/process-format.md): an expression reads the
 top-level fields by id. A group is a map of its sub-fields, so `group.sub` is checked against the
@@ -483,33 +481,6 @@ def _check_documents(d: Definition, *, steps: dict[str, Step], report: _Report) 
                 % {"field": item.id, "doc": item.document},
                 did_you_mean(item.document, documents) or _("declare the document under `documents:`"),
             )
-    for path, group, item in _files_in_repeated_groups(d.fields, "fields"):
-        # The application form gives such a field no upload control (portal.uploads): a required
-        # one would stop every applicant at the form.
-        message = _(
-            "file field `%(field)s` is inside the repeated group `%(group)s`, where the application "
-            "form cannot upload it"
-        ) % {"field": item.id, "group": group.id}
-        hint = _(
-            "ask for the document on the first step under `documents:` (one upload may hold every "
-            "row's copy), or move the file field out of the group"
-        )
-        if item.required:
-            report.add(f"{path}.required", message, hint)
-        else:
-            report.warn(f"{path}.type", message, hint)
-
-
-def _files_in_repeated_groups(
-    fields: list[Field], path: str, group: Field | None = None
-) -> Iterable[tuple[str, Field, Field]]:
-    """(path, the outermost repeated group, field) for each file field inside a repeated group."""
-    for index, item in enumerate(fields):
-        here = f"{path}[{index}]"
-        if item.type == "file" and group is not None:
-            yield here, group, item
-        inner = group or (item if item.repeatable else None)
-        yield from _files_in_repeated_groups(item.fields, f"{here}.fields", inner)
 
 
 def _all_fields(fields: list[Field], path: str) -> Iterable[tuple[str, Field]]:

@@ -11,7 +11,7 @@ templates draw, so a form sent back with errors keeps everything that was typed.
 HTML names are the validator's paths: `area_m2`, `contractor.name`, `owners[0].share`, and
 `site.lat` / `site.lng` for a map point. A `file` field is an upload control (portal.uploads): the
 file is checked and kept with the draft as soon as it arrives, and its answer is the kept file's
-SHA-256, added by `answers_with_files` when the form is sent."""
+SHA-256, which `answers_from_post` reads from the kept files when the form is sent."""
 
 from __future__ import annotations
 
@@ -32,16 +32,24 @@ from pishkhan.catalog.definition import Definition, Field
 from pishkhan.core.calendar import local_date, to_jalali
 
 from .models import ApplicationDraft
-from .uploads import REMOVE_NAME, SLOT_NAME, UploadSlot, kept_for_page, upload_slots
+from .uploads import (
+    REMOVE_NAME,
+    ROW_LIMIT,
+    ROW_NUMBER,
+    SLOT_NAME,
+    UploadSlot,
+    files_renamed,
+    kept_for_page,
+    slot_named,
+    upload_slots,
+)
 
 # Names the form itself uses; a field id never starts with an underscore.
 TOKEN_NAME = "_token"  # noqa: S105 - the name of the one-time token field, not a secret
 ACTION_NAME = "_action"
 DISTRICT_NAME = "_district"
-# Rows read from one POST at most, whatever repeat.max says: it bounds the work, and the
-# validator still refuses more rows than repeat.max.
-ROW_LIMIT = 200
-_ROW_KEY = re.compile(r"^(?P<group>[a-z][a-z0-9_]*)\[(?P<index>\d{1,4})\]\.")
+# What follows a repeated group's name in the names of its rows' fields: `[3].`.
+_ROW_KEY = re.compile(ROW_NUMBER.pattern + r"\.")
 # `field == 'value'`, `field == "value"`, `field == true|false`: the conditions the browser can
 # follow; anything else the server decides when the form is sent.
 _SIMPLE_CONDITION = re.compile(
@@ -88,55 +96,87 @@ LTR_TYPES = ("national_id", "mobile", "postal_code")
 # --- reading a POST ------------------------------------------------------------------------------
 
 
-def _level_values(fields: list[Field], data: QueryDict, prefix: str) -> dict:
-    values: dict = {}
-    for f in fields:
-        name = prefix + f.id
-        if f.type == "file":
-            continue
-        if f.type == "multi_choice":
-            chosen = [v for v in data.getlist(name) if v]
-            if chosen:
-                values[f.id] = chosen
-        elif f.type == "map_point":
-            lat, lng = data.get(name + ".lat", "").strip(), data.get(name + ".lng", "").strip()
-            if lat or lng:
-                values[f.id] = {"lat": lat, "lng": lng}
-        elif f.type == "group" and f.repeatable:
-            rows = _rows(f, data, name)
-            if rows:
-                values[f.id] = rows
-        elif f.type == "group":
-            inner = _level_values(f.fields, data, name + ".")
-            if inner:
-                values[f.id] = inner
-        else:
-            value = data.get(name, "")
-            if value.strip():
-                values[f.id] = value
-    return values
+class _PostReader:
+    """Reads one POST into answers: `files` are the kept files (name: record), `moved` collects
+    the rows that moved up ({old row's name: new row number}, `owners[3]`: 2)."""
+
+    def __init__(self, data: QueryDict, files: dict[str, dict]):
+        self.data, self.files = data, files
+        self.moved: dict[str, int] = {}
+
+    def level(self, fields: list[Field], prefix: str) -> dict:
+        data, values = self.data, {}
+        for f in fields:
+            name = prefix + f.id
+            if f.type == "file":
+                record = self.files.get(name)
+                if record is not None:
+                    values[f.id] = record["sha256"]
+            elif f.type == "multi_choice":
+                chosen = [v for v in data.getlist(name) if v]
+                if chosen:
+                    values[f.id] = chosen
+            elif f.type == "map_point":
+                lat, lng = data.get(name + ".lat", "").strip(), data.get(name + ".lng", "").strip()
+                if lat or lng:
+                    values[f.id] = {"lat": lat, "lng": lng}
+            elif f.type == "group" and f.repeatable:
+                rows = self.rows(f, name)
+                if rows:
+                    values[f.id] = rows
+            elif f.type == "group":
+                inner = self.level(f.fields, name + ".")
+                if inner:
+                    values[f.id] = inner
+            else:
+                value = data.get(name, "")
+                if value.strip():
+                    values[f.id] = value
+        return values
+
+    def rows(self, group: Field, name: str) -> list[dict]:
+        """The rows of a repeated group in the order of their number — those with a field sent
+        or a file kept; rows that say nothing (added and not filled in) are dropped and the rows
+        after them move up, so row numbers in messages count the rows that say something."""
+        start = len(name)
+        indexes = set()
+        for key in (*self.data, *self.files):
+            match = _ROW_KEY.match(key, start) if key.startswith(name + "[") else None
+            if match:
+                indexes.add(int(match[1]))
+        rows = []
+        for index in sorted(indexes)[:ROW_LIMIT]:
+            row = self.level(group.fields, f"{name}[{index}].")
+            if row:
+                if index != len(rows):
+                    self.moved[f"{name}[{index}]"] = len(rows)
+                rows.append(row)
+        return rows
 
 
-def _rows(group: Field, data: QueryDict, name: str) -> list[dict]:
-    """The rows of a repeated group in the order of their index; rows left wholly empty (an added
-    row not filled in) are dropped, so row numbers in messages count the rows that say something."""
-    indexes = set()
-    for key in data:
-        match = _ROW_KEY.match(key)
-        if match and match["group"] == name:
-            indexes.add(int(match["index"]))
-    rows = []
-    for index in sorted(indexes)[:ROW_LIMIT]:
-        row = _level_values(group.fields, data, f"{name}[{index}].")
-        if row:
-            rows.append(row)
-    return rows
-
-
-def answers_from_post(definition: Definition, data: QueryDict) -> dict:
+def answers_from_post(
+    definition: Definition, data: QueryDict, *, files: dict[str, dict] | None = None
+) -> tuple[dict, dict[str, int]]:
     """The answers in the shape answers_validate reads, still as typed (strings): an unchecked
-    box and an empty box are no answer."""
-    return _level_values(definition.fields, data, "")
+    box and an empty box are no answer. A file field is answered by the SHA-256 of the file kept
+    for it in `files` (portal.uploads.kept_in_form's records, by name).
+
+    Also returns the rows of repeated groups that moved up: the names of their files and
+    messages move with them (row_renamed)."""
+    reader = _PostReader(data, files or {})
+    return reader.level(definition.fields, ""), reader.moved
+
+
+def row_renamed(name: str, moved: dict[str, int]) -> str:
+    """`name` (`owners[3].id_card`) with each row number that moved replaced by the new one
+    (`owners[2].id_card`); `moved` is answers_from_post's."""
+    if not moved:
+        return name
+    parts, start = [], 0
+    for match in ROW_NUMBER.finditer(name):
+        parts += [name[start : match.start()], f"[{moved.get(name[: match.end()], match[1])}]"]
+        start = match.end()
+    return "".join(parts) + name[start:]
 
 
 # --- drawing the form ----------------------------------------------------------------------------
@@ -198,7 +238,7 @@ def _widgets(
     *,
     prefix: str,
     language: str,
-    slots: dict[str, UploadSlot],
+    slots: list[UploadSlot],
     kept: dict[str, dict],
 ) -> list[Widget]:
     ids_here = {f.id for f in fields}
@@ -243,7 +283,7 @@ def _widgets(
             rows = value if isinstance(value, list) else []
             widget.row_min = f.repeat_min or 0
             widget.row_max = f.repeat_max
-            shown = max(len(rows), widget.row_min, 1)
+            shown = max(len(rows), widget.row_min, 1, _rows_with_files(name, kept))
             widget.rows = [
                 _widgets(
                     f.fields,
@@ -269,7 +309,7 @@ def _widgets(
                 kept=kept,
             )
         elif f.type == "file":
-            widget.upload = slots.get(name)
+            widget.upload = slot_named(slots, name)
             widget.kept = kept.get(name)
         elif f.type == "boolean":
             widget.value = bool(value) and str(value).strip().lower() in ("on", "true", "1", "yes")
@@ -277,6 +317,14 @@ def _widgets(
             widget.value = value if isinstance(value, str) else ("" if value is None else str(value))
         widgets.append(widget)
     return widgets
+
+
+def _rows_with_files(name: str, kept: dict[str, dict]) -> int:
+    """How many rows of the repeated group `name` the form must show for every kept file of its
+    rows to be in one (a file kept for a row added in the browser, then the page reloaded)."""
+    start = len(name)
+    numbers = [_ROW_KEY.match(key, start) for key in kept if key.startswith(name + "[")]
+    return max((int(match[1]) + 1 for match in numbers if match), default=0)
 
 
 def form_widgets(
@@ -297,14 +345,14 @@ def form_widgets(
         errors or {},
         prefix="",
         language=language,
-        slots={slot.name: slot for slot in slots or []},
+        slots=slots or [],
         kept=kept or {},
     )
 
 
 def files_outside_form(definition: Definition, slots: list[UploadSlot]) -> list[Field]:
-    """Required file fields the form has no upload control for (inside a repeated group, or
-    naming no document): the page says so and the validator's message shows when it is sent."""
+    """Required file fields the form has no upload control for (naming no document): the page
+    says so and the validator's message shows when it is sent."""
     inside = {id(slot.field) for slot in slots if slot.field is not None}
     found = []
 
@@ -472,3 +520,6 @@ class DraftFiles:
 
     def forget(self, name: str) -> None:
         self._change(lambda files: files.pop(name, None))
+
+    def rename(self, names: dict[str, str]) -> None:
+        self._change(lambda files: files_renamed(files, names))

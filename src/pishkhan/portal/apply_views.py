@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -38,15 +39,17 @@ from .apply import (
     draft_save,
     form_context,
     html_id,
+    row_renamed,
 )
 from .uploads import (
     REMOVE_NAME,
     SLOT_NAME,
     KeptFiles,
     UploadSlot,
-    answers_with_files,
     documents_attach,
+    kept_in_form,
     size_text,
+    slot_named,
     upload_keep,
     upload_slots,
     uploads_receive,
@@ -108,16 +111,35 @@ def _page(request, *, service, definition, values, errors, kept, district_code="
     return render(request, "portal/apply.html", context, status=status)
 
 
-def form_files_receive(request, *, slots: list[UploadSlot], kept: KeptFiles) -> tuple[dict, int, bool]:
-    """The files of a POSTed form (multipart, when the browser runs no script): each file checked
-    and kept, and the `_remove` button's file forgotten. Returns (upload errors by slot name, the
-    status they call for, whether a file was removed)."""
+@dataclass
+class FormPost:
+    """A POSTed application form, read (form_post): the answers as typed, each file field answered
+    by its kept file's SHA-256; the refusals of the files it carried, by slot name, and the status
+    they call for; whether its `_remove` button forgot a file."""
+
+    answers: dict
+    upload_errors: dict[str, list[str]]
+    status: int
+    removed: bool
+
+
+def form_post(request, *, definition, slots: list[UploadSlot], kept: KeptFiles) -> FormPost:
+    """Read a POSTed application form: first the files it carries (multipart, when the browser
+    runs no script) are checked and kept, and the `_remove` button's file forgotten; then the
+    answers. When rows of a repeated group move up (a row that says nothing dropped before them),
+    the files kept for them and the refusals of their files move with them, so the page drawn
+    again shows each in its row."""
     errors, status = uploads_receive(slots=slots, files=request.FILES, kept=kept, by=request.user)
     remove = request.POST.get(REMOVE_NAME, "")
-    removed = remove in {slot.name for slot in slots}
+    removed = slot_named(slots, remove) is not None
     if removed:
         kept.forget(remove)
-    return errors, status, removed
+    files = kept_in_form(slots, kept.all())
+    answers, moved = answers_from_post(definition, request.POST, files=files)
+    if moved:
+        kept.rename({name: row_renamed(name, moved) for name in files})
+        errors = {row_renamed(name, moved): texts for name, texts in errors.items()}
+    return FormPost(answers=answers, upload_errors=errors, status=status, removed=removed)
 
 
 def with_other_errors(definition, answers: dict, upload_errors: dict) -> dict:
@@ -128,13 +150,13 @@ def with_other_errors(definition, answers: dict, upload_errors: dict) -> dict:
 
 
 def file_with_documents(*, definition, slots, kept: KeptFiles, answers: dict, submit, by):
-    """File the case (`submit(answers)`: case_submit with the view's arguments) with the kept files
-    answering the file fields, and attach the kept files as its documents, in one transaction: a
-    file that fails its second check undoes the filing and is forgotten. Raises CaseError."""
+    """File the case (`submit(answers)`: case_submit with the view's arguments; the answers
+    form_post read), and attach the kept files as its documents, in one transaction: a file that
+    fails its second check undoes the filing and is forgotten. Raises CaseError."""
     files = kept.all()
     try:
         with transaction.atomic():
-            case = submit(answers_with_files(answers, slots=slots, kept=files))
+            case = submit(answers)
             documents_attach(case=case, definition=definition, slots=slots, kept=files, by=by)
     except DocumentRejected as refused:
         for name in refused.field_errors:
@@ -148,8 +170,7 @@ def upload_response(request, *, slots: list[UploadSlot], kept: KeptFiles) -> Jso
     POST `slot` and `file`: check and keep the file → {"slot", "name", "size", "message"}; POST
     `slot` and `remove`: forget the slot's file → {"slot", "removed", "message"}. Refusals are
     JSON too, {"error"}, with the check's status (400, 413)."""
-    by_name = {slot.name: slot for slot in slots}
-    slot = by_name.get(request.POST.get(SLOT_NAME, ""))
+    slot = slot_named(slots, request.POST.get(SLOT_NAME, ""))
     if slot is None:
         return JsonResponse({"error": _("This form has no such upload; reload the page.")}, status=400)
     if request.POST.get("remove"):
@@ -157,7 +178,7 @@ def upload_response(request, *, slots: list[UploadSlot], kept: KeptFiles) -> Jso
         return JsonResponse({"slot": slot.name, "removed": True, "message": _("The file was removed.")})
     upload = request.FILES.get("file")
     if upload is None:
-        return JsonResponse({"error": f"{slot.label}: {_('Choose the file to upload.')}"}, status=400)
+        return JsonResponse({"error": f"{slot.title}: {_('Choose the file to upload.')}"}, status=400)
     try:
         record = upload_keep(slot=slot, upload=upload, by=request.user)
     except DocumentRejected as refused:
@@ -216,13 +237,13 @@ def apply(request, code: str):
     if done is not None and done.service_id == service.pk:
         return redirect("portal:my_case", tracking_code=done.tracking_code)
     slots = upload_slots(definition, language=_language())
-    upload_errors, upload_status, removed = form_files_receive(request, slots=slots, kept=files)
-    answers = answers_from_post(definition, request.POST)
+    posted = form_post(request, definition=definition, slots=slots, kept=files)
+    answers = posted.answers
     district_code = request.POST.get(DISTRICT_NAME, "").strip()
     page = {"service": service, "definition": definition, "values": answers, "district_code": district_code}
 
-    if removed or request.POST.get(ACTION_NAME) == "draft":
-        message = _("The file was removed.") if removed else ""
+    if posted.removed or request.POST.get(ACTION_NAME) == "draft":
+        message = _("The file was removed.") if posted.removed else ""
         if request.POST.get(ACTION_NAME) == "draft":
             draft_save(
                 user=request.user, service=service, data={"answers": answers, "district": district_code}
@@ -231,16 +252,14 @@ def apply(request, code: str):
         return _page(
             request,
             **page,
-            errors=upload_errors,
+            errors=posted.upload_errors,
             kept=files.all(),
-            status=upload_status,
+            status=posted.status,
             message=message,
         )
-    if upload_errors:
-        errors = with_other_errors(
-            definition, answers_with_files(answers, slots=slots, kept=files.all()), upload_errors
-        )
-        return _page(request, **page, errors=errors, kept=files.all(), status=upload_status)
+    if posted.upload_errors:
+        errors = with_other_errors(definition, answers, posted.upload_errors)
+        return _page(request, **page, errors=errors, kept=files.all(), status=posted.status)
 
     district = District.objects.filter(code=district_code).first() if district_code else None
     try:

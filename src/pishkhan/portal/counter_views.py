@@ -52,15 +52,15 @@ from pishkhan.core.validators import normalize_mobile, normalize_national_id
 from pishkhan.offices.selectors import office_filing_refusal
 from pishkhan.offices.views import operator_required
 
-from .apply import TOKEN_NAME, answers_from_post, case_for_token, form_context
+from .apply import TOKEN_NAME, case_for_token, form_context
 from .apply_views import (
     file_with_documents,
-    form_files_receive,
+    form_post,
     summary_of,
     upload_response,
     with_other_errors,
 )
-from .uploads import answers_with_files, upload_slots
+from .uploads import files_renamed, upload_slots
 from .views import _language
 
 # How long a consent code, once typed, lets the operator file for the citizen.
@@ -235,6 +235,9 @@ class ConsentFiles:
     def forget(self, name: str) -> None:
         self._change(lambda files: files.pop(name, None))
 
+    def rename(self, names: dict[str, str]) -> None:
+        self._change(lambda files: files_renamed(files, names))
+
     def clear(self) -> None:
         self._change(lambda files: files.clear())
 
@@ -303,21 +306,20 @@ def counter_file(request, *, office):
         return redirect("portal:my_case", tracking_code=done.tracking_code)
     files = ConsentFiles(request)
     slots = upload_slots(definition, language=_language())
-    upload_errors, upload_status, removed = form_files_receive(request, slots=slots, kept=files)
-    answers = answers_from_post(definition, request.POST)
-    if removed:
+    posted = form_post(request, definition=definition, slots=slots, kept=files)
+    answers = posted.answers
+    if posted.removed:
         return _form_page(
             request,
             **page,
             values=answers,
-            errors=upload_errors,
-            status=upload_status,
+            errors=posted.upload_errors,
+            status=posted.status,
             message=_("The file was removed."),
         )
-    if upload_errors:
-        complete = answers_with_files(answers, slots=slots, kept=files.all())
-        errors = with_other_errors(definition, complete, upload_errors)
-        return _form_page(request, **page, values=answers, errors=errors, status=upload_status)
+    if posted.upload_errors:
+        errors = with_other_errors(definition, answers, posted.upload_errors)
+        return _form_page(request, **page, values=answers, errors=errors, status=posted.status)
     try:
         with transaction.atomic():
             case = file_with_documents(

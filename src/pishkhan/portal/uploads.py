@@ -2,15 +2,19 @@
 each file until the form is sent, and turning the kept files into the new case's documents.
 
     upload_slots(definition, *, language) -> list[UploadSlot]
+    slot_named(slots, name) -> UploadSlot | None
     upload_keep(*, slot, upload, by) -> dict                            raises DocumentRejected
     uploads_receive(*, slots, files, kept, by) -> (errors, status)
-    answers_with_files(answers, *, slots, kept) -> dict
+    kept_in_form(slots, kept) -> dict
     documents_attach(*, case, definition, slots, kept, by)              raises DocumentRejected
 
-A slot is one upload control: a `file` field (top level or in a group that does not repeat) whose
-`document:` names one of the definition's documents, or a document the first step asks for that no
-file field uploads. Its rules (formats, size) are the document's (cases.documents); its HTML name is
-the field's path (`deed_scan`) or `_document.<id>` (a field id never starts with `_`).
+A slot is one upload control: a `file` field whose `document:` names one of the definition's
+documents, or a document the first step asks for that no file field uploads. Its rules (formats,
+size) are the document's (cases.documents); its HTML name is the field's path (`deed_scan`,
+`contractor.licence`) or `_document.<id>` (a field id never starts with `_`). A file field inside a
+repeated group has one control per row: its slot's name holds `[]` where the row goes
+(`owners[].id_card`), and `slot_named` gives the slot of one row (`owners[2].id_card`), so each
+owner's ID card is its own file and becomes its own document.
 
 A file is checked by cases.files the moment it arrives — the same checks as any upload to a case,
 nothing stored when it is refused — and stored content-addressed; the form keeps a small record of
@@ -23,8 +27,9 @@ the same transaction as the filing."""
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -57,12 +62,19 @@ UPLOADS_PER_HOUR = 120
 # The one form field name the upload endpoint reads besides the file itself.
 SLOT_NAME = "slot"
 REMOVE_NAME = "_remove"
+# Rows of a repeated group read from one POST at most, whatever repeat.max says: it bounds the
+# work, and the validator still refuses more rows than repeat.max.
+ROW_LIMIT = 200
+# A row number in a name, `[3]`, written as the form writes it (no leading zeros).
+ROW_NUMBER = re.compile(r"\[(0|[1-9][0-9]{0,3})\]")
 
 
 @dataclass(frozen=True)
 class UploadSlot:
     """One upload control of the form. `name` is the HTML name and the key of the kept file;
-    `field` is None for a document of the first step that no file field uploads."""
+    `field` is None for a document of the first step that no file field uploads. `rows`: for a
+    file field inside repeated groups, how many rows each group may have (the name then holds a
+    `[]` for each, or the row numbers in a row's slot)."""
 
     name: str
     label: str
@@ -72,6 +84,7 @@ class UploadSlot:
     formats: tuple[str, ...]
     max_bytes: int
     required: bool
+    rows: tuple[int, ...] = ()
 
     @property
     def html_id(self) -> str:
@@ -87,6 +100,15 @@ class UploadSlot:
             content_type, extensions = FORMATS[code]
             parts += [f".{extension}" for extension in extensions] + [content_type]
         return ",".join(parts)
+
+    @property
+    def title(self) -> str:
+        """The label as messages name the slot: a row's says which row, "ID card (row 2)"."""
+        numbers = ROW_NUMBER.findall(self.name)
+        if not numbers:
+            return self.label
+        row = "/".join(str(int(number) + 1) for number in numbers)
+        return _("%(label)s (row %(row)s)") % {"label": self.label, "row": localize_digits(row)}
 
     @property
     def rules_text(self) -> str:
@@ -121,11 +143,25 @@ class KeptFiles(Protocol):
 
     def forget(self, name: str) -> None: ...
 
+    def rename(self, names: dict[str, str]) -> None:
+        """Keep the files of `names`' keys under the new names, all at once."""
+        ...
+
+
+def files_renamed(files: dict[str, dict], names: dict[str, str]) -> None:
+    """Rename the kept files in `files` by `names` (old name: new name), in place: what the
+    KeptFiles' rename does to their dict."""
+    moved = {names.get(name, name): record for name, record in files.items()}
+    files.clear()
+    files.update(moved)
+
 
 # --- the slots of a form --------------------------------------------------------------------------
 
 
-def _slot(definition: Definition, document: Document, *, name, label, help, field, required) -> UploadSlot:
+def _slot(
+    definition: Definition, document: Document, *, name, label, help, field, required, rows=()
+) -> UploadSlot:
     rules = definition_document_rules(definition, document.id)
     return UploadSlot(
         name=name,
@@ -136,21 +172,25 @@ def _slot(definition: Definition, document: Document, *, name, label, help, fiel
         formats=tuple(code for code in rules.formats if code in FORMATS),
         max_bytes=rules.max_bytes,
         required=required,
+        rows=rows,
     )
 
 
 def upload_slots(definition: Definition, *, language: str) -> list[UploadSlot]:
     """The form's upload controls in page order: file fields first (in the order of the form), then
-    the first step's documents that no file field uploads. A file field inside a repeated group, or
-    one whose `document:` is missing, gets no slot (its document is uploaded on the case page)."""
+    the first step's documents that no file field uploads. A file field inside a repeated group
+    gets one slot for all its rows (see slot_named); one whose `document:` is missing gets no slot
+    (its document is uploaded on the case page)."""
     documents = {d.id: d for d in definition.documents}
     slots: list[UploadSlot] = []
     covered: set[str] = set()
 
-    def walk(fields: list[Field], prefix: str) -> None:
+    def walk(fields: list[Field], prefix: str, rows: tuple[int, ...] = ()) -> None:
         for f in fields:
-            if f.type == "group" and not f.repeatable:
-                walk(f.fields, prefix + f.id + ".")
+            if f.type == "group" and f.repeatable:
+                walk(f.fields, f"{prefix}{f.id}[].", (*rows, min(f.repeat_max or ROW_LIMIT, ROW_LIMIT)))
+            elif f.type == "group":
+                walk(f.fields, prefix + f.id + ".", rows)
             elif f.type == "file" and f.document in documents:
                 covered.add(f.document)
                 slots.append(
@@ -162,6 +202,7 @@ def upload_slots(definition: Definition, *, language: str) -> list[UploadSlot]:
                         help=f.help.get(language) if f.help else "",
                         field=f,
                         required=f.required,
+                        rows=rows,
                     )
                 )
 
@@ -182,10 +223,27 @@ def upload_slots(definition: Definition, *, language: str) -> list[UploadSlot]:
     return slots
 
 
+def slot_named(slots: list[UploadSlot], name: str) -> UploadSlot | None:
+    """The slot a name of the form fills, or None: a slot's own name, or one row's name of a file
+    field inside a repeated group (`owners[2].id_card` for the slot `owners[].id_card`), when the
+    row is within the group's `repeat.max` (and ROW_LIMIT)."""
+    family = ROW_NUMBER.sub("[]", name)
+    for slot in slots:
+        if slot.name == family and not slot.rows:
+            return slot
+        if slot.name == family and family != name:
+            numbers = [int(number) for number in ROW_NUMBER.findall(name)]
+            if len(numbers) == len(slot.rows) and all(
+                n < most for n, most in zip(numbers, slot.rows, strict=True)
+            ):
+                return dataclasses.replace(slot, name=name)
+    return None
+
+
 def _refused(slot: UploadSlot, code: str, message: str, status: int) -> DocumentRejected:
     """A refusal that names its field: "Scan of the title deed: The file is empty.", under the
     slot's name in field_errors."""
-    named = f"{slot.label}: {message}"
+    named = f"{slot.title}: {message}"
     return DocumentRejected(code, named, status=status, field_errors={slot.name: [named]})
 
 
@@ -222,15 +280,16 @@ def upload_keep(*, slot: UploadSlot, upload, by) -> dict:
 def uploads_receive(
     *, slots: list[UploadSlot], files, kept: KeptFiles, by
 ) -> tuple[dict[str, list[str]], int]:
-    """Check and keep every file of a multipart POST (`files`: request.FILES) that fills a slot;
-    a refused file leaves what was kept for its slot before. Returns (errors by slot name, the
-    HTTP status the refusals call for: the highest of theirs, e.g. 413 for a file too large; 200
-    when none)."""
+    """Check and keep every file of a multipart POST (`files`: request.FILES) that fills a slot
+    (slot_named); a refused file leaves what was kept for its slot before. Returns (errors by slot
+    name, the HTTP status the refusals call for: the highest of theirs, e.g. 413 for a file too
+    large; 200 when none)."""
     errors: dict[str, list[str]] = {}
     status = 200
-    for slot in slots:
-        upload = files.get(slot.name)
-        if upload is None:
+    for name in files:
+        slot = slot_named(slots, name)
+        upload = files.get(name)
+        if slot is None or upload is None:
             continue
         try:
             kept.keep(slot.name, upload_keep(slot=slot, upload=upload, by=by))
@@ -240,67 +299,65 @@ def uploads_receive(
     return errors, status
 
 
+def kept_in_form(slots: list[UploadSlot], kept: dict[str, dict]) -> dict[str, dict]:
+    """The kept records of the form's slots, in the form's order (a repeated group's rows in
+    theirs); records for slots the current definition no longer has, or malformed, are left out."""
+    order = {slot.name: index for index, slot in enumerate(slots)}
+    found = {
+        name: record
+        for name, record in kept.items()
+        if isinstance(record, dict) and isinstance(record.get("sha256"), str) and slot_named(slots, name)
+    }
+
+    def place(name: str) -> tuple:
+        return order[ROW_NUMBER.sub("[]", name)], [int(number) for number in ROW_NUMBER.findall(name)]
+
+    return {name: found[name] for name in sorted(found, key=place)}
+
+
 def kept_for_page(slots: list[UploadSlot], kept: dict[str, dict]) -> dict[str, dict]:
-    """The kept records the page shows, each with its size as text; records for slots the
-    current definition no longer has are left out."""
-    names = {slot.name for slot in slots}
+    """The kept records the page shows (kept_in_form), each with its size as text."""
     return {
         name: {**record, "size_text": size_text(int(record.get("size") or 0))}
-        for name, record in kept.items()
-        if name in names and isinstance(record, dict)
+        for name, record in kept_in_form(slots, kept).items()
     }
 
 
 # --- filing ---------------------------------------------------------------------------------------
 
 
-def _set_path(answers: dict, path: str, value: str) -> None:
-    """Put `value` at a dotted path (`deed_scan`, `site.photo`) of the nested answers."""
-    *groups, last = path.split(".")
+def answer_at(answers: dict, name: str):
+    """The answer at a form name of the nested answers (`deed_scan`, `site.photo`,
+    `owners[1].id_card`), or None."""
     level = answers
-    for group in groups:
-        inner = level.get(group)
-        if not isinstance(inner, dict):
-            inner = level[group] = {}
-        level = inner
-    level[last] = value
-
-
-def _get_path(answers: dict, path: str):
-    level = answers
-    for part in path.split("."):
-        if not isinstance(level, dict):
+    for part in re.split(r"\.|(?=\[)", name):
+        number = ROW_NUMBER.fullmatch(part)
+        if number is not None:
+            index = int(number[1])
+            level = level[index] if isinstance(level, list) and index < len(level) else None
+        elif isinstance(level, dict):
+            level = level.get(part)
+        else:
             return None
-        level = level.get(part)
     return level
-
-
-def answers_with_files(answers: dict, *, slots: list[UploadSlot], kept: dict[str, dict]) -> dict:
-    """A copy of the answers with each file field that has a kept file answered by its SHA-256."""
-    answers = copy.deepcopy(answers)
-    for slot in slots:
-        record = kept.get(slot.name)
-        if slot.field is not None and isinstance(record, dict) and record.get("sha256"):
-            _set_path(answers, slot.name, record["sha256"])
-    return answers
 
 
 def documents_attach(
     *, case: Case, definition: Definition, slots: list[UploadSlot], kept: dict[str, dict], by
 ) -> list[CaseDocument]:
-    """Upload every kept file to the newly filed `case` as the slot's document, on the first step.
-    A file field the validator dropped (hidden by its condition) is not attached. A document
-    already on the case with the same content (the same form sent twice) is not attached again.
+    """Upload every kept file to the newly filed `case` as its slot's document, on the first step,
+    in the form's order: each row's file of a repeated group its own document. A file the answers
+    do not name (a field the validator dropped, hidden by its condition) is not attached. A
+    document already on the case with the same content (the same form sent twice, or one file
+    chosen for two rows) is not attached again.
 
     Raises DocumentRejected when a kept file is gone from storage or no longer passes the checks
     (its field_errors name the slot, the message names the field); the caller's transaction then
     undoes the filing."""
     attached = []
-    for slot in slots:
-        record = kept.get(slot.name)
-        if not isinstance(record, dict) or not record.get("sha256"):
-            continue
-        if slot.field is not None and _get_path(case.answers, slot.name) != record["sha256"]:
+    for name, record in kept_in_form(slots, kept).items():
+        slot = slot_named(slots, name)
+        if slot.field is not None and answer_at(case.answers, name) != record["sha256"]:
             continue
         if CaseDocument.objects.filter(
             case=case, document_type=slot.document.id, file__sha256=record["sha256"]

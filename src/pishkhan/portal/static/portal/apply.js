@@ -1,6 +1,7 @@
 // The apply form in the browser: shows a field only while its simple condition holds
 // (data-visible-if-field / data-visible-if-value, written by portal.apply for `field == 'value'`
-// and `field == true`), and adds rows to repeatable groups by cloning the first row. The server
+// and `field == true`), and adds rows to repeatable groups by cloning the first row, emptied (an
+// upload control of the row included: uploads.js binds it when the row is added). The server
 // decides in the end: without this file every field shows and the form still works.
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector(".apply-form");
@@ -60,19 +61,29 @@ document.addEventListener("DOMContentLoaded", () => {
         }
         wrap.remove();
       }
+      const toName = name + "[" + index + "]";
+      for (const box of row.querySelectorAll("[data-upload]")) {
+        // The first row's file stays the first row's: the new row's control starts empty.
+        box.dataset.upload = box.dataset.upload.replace(fromName, toName);
+        box.removeAttribute("aria-busy");
+        for (const part of box.querySelectorAll(".upload-kept, .upload-progress, .error")) part.hidden = true;
+        for (const part of box.querySelectorAll(".upload-name, .upload-size, .upload-status, .error")) part.textContent = "";
+        for (const button of box.querySelectorAll(".upload-remove")) button.value = box.dataset.upload;
+      }
       for (const element of row.querySelectorAll("*")) {
-        if (element.name) element.name = element.name.replace(fromName, name + "[" + index + "]");
+        if (element.name) element.name = element.name.replace(fromName, toName);
         for (const attribute of ["id", "for", "aria-describedby", "data-visible-if-field"]) {
           const value = element.getAttribute(attribute);
           if (value) element.setAttribute(attribute, value.replace(fromId, toId));
         }
         if (element.dataset.visibleIfField) {
-          element.dataset.visibleIfField = element.dataset.visibleIfField.replace(fromName, name + "[" + index + "]");
+          element.dataset.visibleIfField = element.dataset.visibleIfField.replace(fromName, toName);
         }
         if (element.matches("input[type=checkbox], input[type=radio]")) element.checked = false;
         else if (element.matches("input, textarea")) element.value = "";
         else if (element.matches("select")) element.selectedIndex = 0;
-        if (element.matches(".error")) element.remove();
+        // An upload control keeps its (emptied) error line: uploads.js writes into it.
+        if (element.matches(".error") && !element.closest("[data-upload]")) element.remove();
         element.removeAttribute("aria-invalid");
         element.classList.remove("field-invalid");
       }

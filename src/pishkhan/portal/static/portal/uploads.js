@@ -1,7 +1,8 @@
 // Files in the application form, sent one at a time as soon as each is chosen. The form's upload
 // URL (data-upload-url) checks the file with the same rules as the server's form and keeps it with
 // the draft; a progress bar follows the upload and a status line says how far it got in words, for
-// screen readers too. Without this file the form is a plain multipart form: the files go with it
+// screen readers too. A row added to a repeated group (apply.js) brings its own controls, bound
+// when it arrives. Without this file the form is a plain multipart form: the files go with it
 // and the server keeps them the same way, so nothing here is needed to apply.
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector(".apply-form[data-upload-url]");
@@ -58,7 +59,7 @@ document.addEventListener("DOMContentLoaded", () => {
     request.send(body);
   };
 
-  for (const box of form.querySelectorAll("[data-upload]")) {
+  const bind = (box) => {
     const parts = partsOf(box);
     let lastSpoken = -1;
 
@@ -132,5 +133,8 @@ document.addEventListener("DOMContentLoaded", () => {
         });
       });
     }
-  }
+  };
+
+  form.querySelectorAll("[data-upload]").forEach(bind);
+  form.addEventListener("apply:row-added", (event) => event.target.querySelectorAll("[data-upload]").forEach(bind));
 });
