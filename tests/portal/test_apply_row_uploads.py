@@ -242,3 +242,48 @@ def test_the_operator_scans_each_owners_card_at_the_counter(counter, service):
     documents = list(case.documents.order_by("pk"))
     assert [d.original_name for d in documents] == ["teal.png", "olive.png"]
     assert all(d.document_type == "owner_id" and d.uploaded_by == operator for d in documents)
+
+
+# --- adding a row without the script ------------------------------------------------------------
+
+
+def test_without_the_script_add_a_row_draws_one_more_row_keeping_what_was_typed_and_kept(
+    signed_in, service, district, citizen
+):
+    first = signed_in.get(apply_url(service))
+    assert re.search(
+        r'<button type="submit" class="button apply-add-row" name="_action" value="add-row:owners"',
+        text_of(first),
+    )
+    token = token_of(first)
+
+    more = signed_in.post(
+        apply_url(service),
+        form(
+            district,
+            _token=token,
+            _action="add-row:owners",
+            **{"owners[0].name": "Maryam", "owners[0].id_card": a_file(hostile.png(), "maryam.png")},
+        ),
+    )
+
+    assert more.status_code == 200 and not Case.objects.exists()
+    page = text_of(more)
+    assert 'name="owners[0].name" value="Maryam"' in page and "maryam.png" in page
+    assert re.search(
+        r'<input type="text" id="f-owners-1-name" name="owners\[1\]\.name" value="" autofocus', page
+    )
+    assert 'name="owners[1].id_card"' in page and 'data-row="2"' not in page
+    assert list(kept(citizen, service)) == ["owners[0].id_card"]
+    assert 'role="alert"' not in page and "aria-invalid" not in page  # nothing is checked yet
+
+
+def test_a_group_at_its_most_rows_offers_no_add_button_and_gets_no_more_rows(signed_in, service, district):
+    rows = {f"owners[{i}].name": name for i, name in enumerate(("Maryam", "Reza", "Sara"))}
+
+    full = signed_in.post(apply_url(service), form(district, _token="t", _action="add-row:owners", **rows))
+
+    page = text_of(full)
+    assert full.status_code == 200 and 'data-row="2"' in page and 'data-row="3"' not in page
+    assert re.search(r'value="add-row:owners"[^>]*hidden style="display: none"', page)
+    assert " autofocus" not in page

@@ -47,6 +47,9 @@ from .uploads import (
 # Names the form itself uses; a field id never starts with an underscore.
 TOKEN_NAME = "_token"  # noqa: S105 - the name of the one-time token field, not a secret
 ACTION_NAME = "_action"
+# The `_action` of a repeated group's "Add a row" button, followed by the group's name: the page
+# comes back with one more row (the button's script adds it in place when the browser runs it).
+ADD_ROW = "add-row:"
 DISTRICT_NAME = "_district"
 # What follows a repeated group's name in the names of its rows' fields: `[3].`.
 _ROW_KEY = re.compile(ROW_NUMBER.pattern + r"\.")
@@ -167,6 +170,25 @@ def answers_from_post(
     return reader.level(definition.fields, ""), reader.moved
 
 
+def _repeated_groups(fields: list[Field], prefix: str = "") -> set[str]:
+    """The names of the repeated groups among `fields`, with `[]` for the rows they sit in."""
+    found = set()
+    for f in fields:
+        if f.type == "group":
+            name = prefix + f.id
+            if f.repeatable:
+                found.add(name)
+            found |= _repeated_groups(f.fields, name + ("[]." if f.repeatable else "."))
+    return found
+
+
+def row_to_add(definition: Definition, action: str) -> str:
+    """The repeated group an `_action` of ADD_ROW names (`owners`, `contractor.partners`), or ""
+    when it names none of the form's."""
+    name = action.removeprefix(ADD_ROW) if action.startswith(ADD_ROW) else ""
+    return name if name and ROW_NUMBER.sub("[]", name) in _repeated_groups(definition.fields) else ""
+
+
 def row_renamed(name: str, moved: dict[str, int]) -> str:
     """`name` (`owners[3].id_card`) with each row number that moved replaced by the new one
     (`owners[2].id_card`); `moved` is answers_from_post's."""
@@ -209,6 +231,7 @@ class Widget:
     row_max: int | None = None
     upload: UploadSlot | None = None
     kept: dict | None = None
+    autofocus: bool = False
 
     @property
     def error_id(self) -> str:
@@ -240,6 +263,7 @@ def _widgets(
     language: str,
     slots: list[UploadSlot],
     kept: dict[str, dict],
+    add_row: str = "",
 ) -> list[Widget]:
     ids_here = {f.id for f in fields}
     widgets = []
@@ -284,6 +308,7 @@ def _widgets(
             widget.row_min = f.repeat_min or 0
             widget.row_max = f.repeat_max
             shown = max(len(rows), widget.row_min, 1, _rows_with_files(name, kept))
+            added = name == add_row and shown < (f.repeat_max or ROW_LIMIT)
             widget.rows = [
                 _widgets(
                     f.fields,
@@ -293,9 +318,12 @@ def _widgets(
                     language=language,
                     slots=slots,
                     kept=kept,
+                    add_row=add_row,
                 )
-                for i in range(shown)
+                for i in range(shown + added)
             ]
+            if added and widget.rows[-1]:
+                widget.rows[-1][0].autofocus = True  # where the person goes on typing
             for i in range(shown):
                 widget.errors += errors.get(f"{name}[{i}]", [])
         elif f.type == "group":
@@ -307,6 +335,7 @@ def _widgets(
                 language=language,
                 slots=slots,
                 kept=kept,
+                add_row=add_row,
             )
         elif f.type == "file":
             widget.upload = slot_named(slots, name)
@@ -335,10 +364,12 @@ def form_widgets(
     language: str,
     slots: list[UploadSlot] | None = None,
     kept: dict[str, dict] | None = None,
+    add_row: str = "",
 ) -> list[Widget]:
     """The widgets of the whole form, filled with `values` (answers_from_post's shape) and with
     each error path's messages on its widget; a file field's widget carries its upload slot and
-    the file kept for it (portal.uploads.kept_for_page's records)."""
+    the file kept for it (portal.uploads.kept_for_page's records). The repeated group named
+    `add_row` gets one more, empty row (its first field focused), up to its `repeat.max`."""
     return _widgets(
         definition.fields,
         values or {},
@@ -347,6 +378,7 @@ def form_widgets(
         language=language,
         slots=slots or [],
         kept=kept or {},
+        add_row=add_row,
     )
 
 
@@ -439,6 +471,7 @@ def form_context(
     kept: dict[str, dict],
     language: str,
     upload_url: str,
+    add_row: str = "",
 ) -> dict:
     """The context the apply form and the office counter share: the widgets, the upload controls
     of the first step's documents, what the form cannot take, and what the page's scripts need
@@ -448,7 +481,9 @@ def form_context(
     types = _field_types(definition.fields)
     in_form = {slot.document.id for slot in slots}
     return {
-        "widgets": form_widgets(definition, values, errors, language=language, slots=slots, kept=shown),
+        "widgets": form_widgets(
+            definition, values, errors, language=language, slots=slots, kept=shown, add_row=add_row
+        ),
         "document_slots": [
             {"slot": slot, "kept": shown.get(slot.name), "errors": errors.get(slot.name, [])}
             for slot in slots
@@ -464,6 +499,8 @@ def form_context(
         "upload_url": upload_url,
         "remove_name": REMOVE_NAME,
         "slot_name": SLOT_NAME,
+        "action_name": ACTION_NAME,
+        "add_row_action": ADD_ROW,
     }
 
 

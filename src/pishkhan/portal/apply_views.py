@@ -40,6 +40,7 @@ from .apply import (
     form_context,
     html_id,
     row_renamed,
+    row_to_add,
 )
 from .uploads import (
     REMOVE_NAME,
@@ -78,7 +79,19 @@ def summary_of(errors: dict, labels: dict[str, str]) -> list[tuple[str, str]]:
     ]
 
 
-def _page(request, *, service, definition, values, errors, kept, district_code="", status=200, message=""):
+def _page(
+    request,
+    *,
+    service,
+    definition,
+    values,
+    errors,
+    kept,
+    district_code="",
+    status=200,
+    message="",
+    add_row="",
+):
     language = _language()
     asks_district = _asks_district(definition)
     district_errors = errors.get("district", []) if asks_district else []
@@ -93,7 +106,6 @@ def _page(request, *, service, definition, values, errors, kept, district_code="
         "message": message,
         "token": secrets.token_urlsafe(24),
         "token_name": TOKEN_NAME,
-        "action_name": ACTION_NAME,
         "district_name": DISTRICT_NAME,
         "asks_district": asks_district,
         "districts": District.objects.order_by("number") if asks_district else [],
@@ -106,6 +118,7 @@ def _page(request, *, service, definition, values, errors, kept, district_code="
             kept=kept,
             language=language,
             upload_url=reverse("portal:apply_upload", args=[service.code]),
+            add_row=add_row,
         ),
     }
     return render(request, "portal/apply.html", context, status=status)
@@ -115,12 +128,14 @@ def _page(request, *, service, definition, values, errors, kept, district_code="
 class FormPost:
     """A POSTed application form, read (form_post): the answers as typed, each file field answered
     by its kept file's SHA-256; the refusals of the files it carried, by slot name, and the status
-    they call for; whether its `_remove` button forgot a file."""
+    they call for; whether its `_remove` button forgot a file; the repeated group its "Add a row"
+    button asked a row for (without the script that adds it in place)."""
 
     answers: dict
     upload_errors: dict[str, list[str]]
     status: int
     removed: bool
+    add_row: str  # the repeated group whose "Add a row" button sent the form, or ""
 
 
 def form_post(request, *, definition, slots: list[UploadSlot], kept: KeptFiles) -> FormPost:
@@ -139,7 +154,13 @@ def form_post(request, *, definition, slots: list[UploadSlot], kept: KeptFiles) 
     if moved:
         kept.rename({name: row_renamed(name, moved) for name in files})
         errors = {row_renamed(name, moved): texts for name, texts in errors.items()}
-    return FormPost(answers=answers, upload_errors=errors, status=status, removed=removed)
+    return FormPost(
+        answers=answers,
+        upload_errors=errors,
+        status=status,
+        removed=removed,
+        add_row=row_to_add(definition, request.POST.get(ACTION_NAME, "")),
+    )
 
 
 def with_other_errors(definition, answers: dict, upload_errors: dict) -> dict:
@@ -242,7 +263,7 @@ def apply(request, code: str):
     district_code = request.POST.get(DISTRICT_NAME, "").strip()
     page = {"service": service, "definition": definition, "values": answers, "district_code": district_code}
 
-    if posted.removed or request.POST.get(ACTION_NAME) == "draft":
+    if posted.removed or posted.add_row or request.POST.get(ACTION_NAME) == "draft":
         message = _("The file was removed.") if posted.removed else ""
         if request.POST.get(ACTION_NAME) == "draft":
             draft_save(
@@ -256,6 +277,7 @@ def apply(request, code: str):
             kept=files.all(),
             status=posted.status,
             message=message,
+            add_row=posted.add_row,
         )
     if posted.upload_errors:
         errors = with_other_errors(definition, answers, posted.upload_errors)

@@ -242,7 +242,9 @@ class ConsentFiles:
         self._change(lambda files: files.clear())
 
 
-def _form_page(request, *, office, service, definition, citizen, values, errors, status=200, message=""):
+def _form_page(
+    request, *, office, service, definition, citizen, values, errors, status=200, message="", add_row=""
+):
     language = _language()
     labels = {f.id: f.label.get(language) for f in definition.fields}
     return render(
@@ -264,6 +266,7 @@ def _form_page(request, *, office, service, definition, citizen, values, errors,
                 kept=ConsentFiles(request).all(),
                 language=language,
                 upload_url=reverse("portal:counter_upload"),
+                add_row=add_row,
             ),
         },
         status=status,
@@ -308,14 +311,15 @@ def counter_file(request, *, office):
     slots = upload_slots(definition, language=_language())
     posted = form_post(request, definition=definition, slots=slots, kept=files)
     answers = posted.answers
-    if posted.removed:
+    if posted.removed or posted.add_row:
         return _form_page(
             request,
             **page,
             values=answers,
             errors=posted.upload_errors,
             status=posted.status,
-            message=_("The file was removed."),
+            message=_("The file was removed.") if posted.removed else "",
+            add_row=posted.add_row,
         )
     if posted.upload_errors:
         errors = with_other_errors(definition, answers, posted.upload_errors)

@@ -38,11 +38,13 @@ document.addEventListener("DOMContentLoaded", () => {
     const max = parseInt(group.dataset.repeatMax || "0", 10);
     const rows = () => [...group.querySelectorAll(":scope > .apply-row")];
     const update = () => {
-      // Drawn hidden (it needs this file); .button's display would beat [hidden], hence style.
+      // Hidden once the group has its most rows; .button's display would beat [hidden], hence style.
       button.hidden = Boolean(max) && rows().length >= max;
       button.style.display = button.hidden ? "none" : "";
     };
-    button.addEventListener("click", () => {
+    button.addEventListener("click", (event) => {
+      // Without this script the button sends the form and the server draws one more row.
+      event.preventDefault();
       const all = rows();
       const index = Math.max(...all.map((row) => parseInt(row.dataset.row, 10))) + 1;
       const row = all[0].cloneNode(true);
