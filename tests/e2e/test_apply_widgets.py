@@ -7,8 +7,6 @@ import hashlib
 
 import jdatetime
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from pishkhan.cases.models import Case
 from tests.cases import hostile
@@ -191,12 +189,7 @@ def test_without_javascript_the_plain_form_keeps_the_deed_through_an_error_and_f
     district.save(update_fields=["boundary"])
     service = publish_definition(upload_process(code="widgets-no-script"))
     citizen = make_citizen()
-    client = Client()
-    client.force_login(citizen)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    context = browser.new_context(viewport=PHONE, base_url=live_server.url, java_script_enabled=False)
-    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
-    page = context.new_page()
+    page = signed_in_page(browser, live_server, citizen, PHONE, script=False)
     try:
         page.goto(f"/services/{service.code}/apply/")
         assert page.locator(".date-toggle").count() == 0 and not page.locator("#f-site-map").is_visible()
@@ -220,7 +213,7 @@ def test_without_javascript_the_plain_form_keeps_the_deed_through_an_error_and_f
         assert case.answers["start_on"] == "2024-08-02" and case.answers["site"] == {"lat": 35.7, "lng": 51.4}
         assert case.documents.get().original_name == "deed.pdf"
     finally:
-        context.close()
+        page.context.close()
 
 
 def test_a_citizen_adds_an_owner_and_uploads_each_owners_id_card_in_its_row(
@@ -277,12 +270,7 @@ def test_without_javascript_a_citizen_adds_an_owner_row_and_sends_each_owners_ca
     district = make_district()
     service = publish_definition(owners_process())
     citizen = make_citizen()
-    client = Client()
-    client.force_login(citizen)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    context = browser.new_context(viewport=PHONE, base_url=live_server.url, java_script_enabled=False)
-    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
-    page = context.new_page()
+    page = signed_in_page(browser, live_server, citizen, PHONE, script=False)
     cards = [hostile.png(colour="teal"), hostile.png(colour="olive")]
     try:
         page.goto(f"/services/{service.code}/apply/")
@@ -307,4 +295,4 @@ def test_without_javascript_a_citizen_adds_an_owner_row_and_sends_each_owners_ca
         assert [row["name"] for row in case.answers["owners"]] == ["مریم", "رضا"]
         assert [d.original_name for d in case.documents.order_by("pk")] == ["مریم.png", "رضا.png"]
     finally:
-        context.close()
+        page.context.close()

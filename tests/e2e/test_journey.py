@@ -89,11 +89,15 @@ def qr_urls_of(path: Path, folder: Path) -> list[str]:
     return urls
 
 
-def signed_in_page(browser, live_server, user, viewport):
+def signed_in_page(browser, live_server, user, viewport, *, script: bool = True):
+    """A page of a new browser context signed in as `user`; with script=False the browser runs
+    no JavaScript."""
     client = Client()
     client.force_login(user)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-    context = browser.new_context(viewport=viewport, base_url=live_server.url, accept_downloads=True)
+    context = browser.new_context(
+        viewport=viewport, base_url=live_server.url, accept_downloads=True, java_script_enabled=script
+    )
     context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
     return context.new_page()
 
