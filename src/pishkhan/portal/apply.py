@@ -99,6 +99,17 @@ LTR_TYPES = ("national_id", "mobile", "postal_code")
 # --- reading a POST ------------------------------------------------------------------------------
 
 
+def _row_numbers(name: str, keys) -> set[int]:
+    """The rows of the repeated group `name` that form names in `keys` belong to: 3 for
+    `owners[3].share`."""
+    numbers = set()
+    for key in keys:
+        match = _ROW_KEY.match(key, len(name)) if key.startswith(name + "[") else None
+        if match:
+            numbers.add(int(match[1]))
+    return numbers
+
+
 class _PostReader:
     """Reads one POST into answers: `files` are the kept files (name: record), `moved` collects
     the rows that moved up ({old row's name: new row number}, `owners[3]`: 2)."""
@@ -141,14 +152,8 @@ class _PostReader:
         """The rows of a repeated group in the order of their number — those with a field sent
         or a file kept; rows that say nothing (added and not filled in) are dropped and the rows
         after them move up, so row numbers in messages count the rows that say something."""
-        start = len(name)
-        indexes = set()
-        for key in (*self.data, *self.files):
-            match = _ROW_KEY.match(key, start) if key.startswith(name + "[") else None
-            if match:
-                indexes.add(int(match[1]))
         rows = []
-        for index in sorted(indexes)[:ROW_LIMIT]:
+        for index in sorted(_row_numbers(name, (*self.data, *self.files)))[:ROW_LIMIT]:
             row = self.level(group.fields, f"{name}[{index}].")
             if row:
                 if index != len(rows):
@@ -351,9 +356,7 @@ def _widgets(
 def _rows_with_files(name: str, kept: dict[str, dict]) -> int:
     """How many rows of the repeated group `name` the form must show for every kept file of its
     rows to be in one (a file kept for a row added in the browser, then the page reloaded)."""
-    start = len(name)
-    numbers = [_ROW_KEY.match(key, start) for key in kept if key.startswith(name + "[")]
-    return max((int(match[1]) + 1 for match in numbers if match), default=0)
+    return max(_row_numbers(name, kept), default=-1) + 1
 
 
 def form_widgets(
