@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
@@ -7,6 +8,16 @@ def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SMS_FILE_PATH = tmp_path / "sms.log"
     settings.EMAIL_FILE_PROVIDER_PATH = tmp_path / "email.log"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's default language, Persian. A request in English (the
+    language cookie) leaves English active in the test's thread, since LocaleMiddleware does not
+    switch back, and a test after it that renders text outside a request would read English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
