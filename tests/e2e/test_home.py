@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 import jdatetime
 import pytest
 
+from tests.cases.factories import make_district, make_office
+
 from .conftest import DESKTOP
 
 pytestmark = pytest.mark.e2e
@@ -92,3 +94,20 @@ def test_a_visitor_on_a_desktop_switches_the_home_page_to_english(page, screensh
     assert font_loaded(page)
     assert not has_horizontal_scroll(page)
     page.screenshot(path=screenshots / "home-desktop-en.png", full_page=True)
+
+
+def test_a_citizen_on_a_phone_checks_an_offices_licence_from_the_home_page(page, screenshots):
+    office = make_office(district=make_district("d07"), name="دفتر پیشخوان هفت")
+    persian_number = office.licence_number.translate(PERSIAN_DIGITS)
+    page.goto("/")
+
+    page.get_by_role("link", name="دفاتر خدمات الکترونیک شهر").click()
+    page.get_by_role("textbox", name="استعلام شماره پروانه یک دفتر").fill(persian_number)
+    page.get_by_role("button", name="استعلام").click()
+
+    verdict = page.get_by_role("status")
+    assert verdict.get_by_role("heading").inner_text() == "«دفتر پیشخوان هفت» مجاز است"
+    assert persian_number in verdict.inner_text()
+    assert page.get_by_role("heading", name="منطقه ۷").is_visible()
+    assert not has_horizontal_scroll(page)
+    page.screenshot(path=screenshots / "offices-phone.png", full_page=True)

@@ -2,8 +2,15 @@
 returns."""
 
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 
-from .models import RoleBinding, SignInCode, User, UserKind
+from .models import District, RoleBinding, SignInCode, User, UserKind
+
+
+def district_name(district: District) -> str:
+    """The district's name in the active language."""
+    english = (get_language() or "fa").startswith("en")
+    return district.name_en if english and district.name_en else district.name_fa
 
 
 def user_by_mobile(*, mobile: str) -> User | None:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from pishkhan.accounts.models import District
+from pishkhan.accounts.selectors import district_name
 from pishkhan.cases.models import Case, CaseStatus, Position, PositionState
 from pishkhan.cases.selectors import case_definition, cases_for
 
@@ -49,11 +50,6 @@ def open_cases_for(user, *, now: dt.datetime | None = None) -> QuerySet[Case]:
     now = now or timezone.now()
     overdue_step = Position.objects.filter(case=OuterRef("pk"), state__in=STAFF_STATES, due_at__lt=now)
     return cases_for(user).filter(status__in=OPEN_STATUSES).annotate(is_overdue=Exists(overdue_step))
-
-
-def district_name(district: District) -> str:
-    """The district's name in the active language."""
-    return district.name_en if _english() and district.name_en else district.name_fa
 
 
 def district_geometry(district: District) -> dict | None:

@@ -9,6 +9,8 @@ and the city's oversight table.
     jalali_month_bounds(year, month) -> (start, end)    aware datetimes, end exclusive
     office_statement(office, *, year, month) -> dict
     office_oversight(*, since) -> list[dict]
+    office_directory(*, today, district=None) -> list[Office]    the public directory
+    office_by_licence(licence_number) -> Office | None
 
 Left out on purpose: a "time to file" (we do not record the office's first contact with the
 citizen, so there is nothing honest to measure) and complaints (there is no complaints model
@@ -52,6 +54,21 @@ def office_filing_refusal(office: Office, *, today: dt.date) -> str | None:
             "office": office
         }
     return None
+
+
+def office_directory(*, today: dt.date, district=None) -> list[Office]:
+    """The offices that may file requests on `today` (active, licence in force), by district and
+    name: what the public directory lists. `district` narrows it to one district."""
+    offices = Office.objects.filter(status=OfficeStatus.ACTIVE, licence_expires_on__gte=today)
+    if district is not None:
+        offices = offices.filter(district=district)
+    return list(offices.select_related("district").order_by("district__number", "name", "licence_number"))
+
+
+def office_by_licence(licence_number: str) -> Office | None:
+    """The office holding `licence_number` (letter case aside), whatever its standing; None when
+    the city licensed no office under that number."""
+    return Office.objects.select_related("district").filter(licence_number__iexact=licence_number).first()
 
 
 def office_cases(office: Office, *, status: str | None = None) -> QuerySet[Case]:

@@ -5,6 +5,7 @@ from . import views
 app_name = "offices"
 
 urlpatterns = [
+    path("", views.directory, name="directory"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("steps/<str:tracking_code>/<slug:step_id>/", views.step_done, name="step_done"),
     path("statement/", views.statement, name="statement"),

@@ -1,4 +1,5 @@
-"""Pages of the e-service offices: an operator's dashboard and monthly statement (their own office
+"""Pages of the e-service offices: the public directory (anyone: the offices that may file today,
+and a licence number checked), an operator's dashboard and monthly statement (their own office
 only), and the city's oversight of every office (staff bound to manager, auditor,
 council_observer or administrator), where administrators suspend and reinstate an office.
 
@@ -23,18 +24,23 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from pishkhan.accounts.models import RoleBinding, UserKind
+from pishkhan.accounts.selectors import district_name
 from pishkhan.cases.errors import CaseError
 from pishkhan.cases.models import Case
 from pishkhan.cases.services import case_advance
 from pishkhan.core.text import to_ascii_digits
 
+from .forms import OfficeDirectoryForm
 from .models import Office, OfficeStatus
 from .selectors import (
     OFFICE_STEP_OUTCOMES,
     current_jalali_month,
     jalali_month_name,
+    office_by_licence,
     office_cases,
     office_dashboard,
+    office_directory,
+    office_filing_refusal,
     office_of,
     office_oversight,
     office_statement,
@@ -48,6 +54,41 @@ LICENCE_WARNING_DAYS = 30
 # The oversight table counts the cases filed in this many days before today.
 OVERSIGHT_WINDOW_DAYS = 365
 MAX_CASES_SHOWN = 200
+
+
+@require_safe
+def directory(request):
+    """`offices/?district=…&licence=…`: the licensed offices that may file requests today, by
+    district (or in one district), and whether an office with the licence number typed is licensed
+    now. Nothing about operators or cases. An unknown district or a malformed licence number: 400
+    with the message, what was typed kept, and the whole directory below it."""
+    today = timezone.localdate()
+    offices = office_directory(today=today)
+    districts = {office.district.code: office.district for office in offices}
+    form = OfficeDirectoryForm(
+        request.GET or None, districts=[(code, district_name(d)) for code, d in districts.items()]
+    )
+    district, licence, status = None, "", 200
+    if form.is_bound:
+        if form.is_valid():
+            district = districts.get(form.cleaned_data["district"])
+            licence = form.cleaned_data["licence"]
+        else:
+            status = 400
+    if district is not None:
+        offices = [office for office in offices if office.district == district]
+    groups = {}
+    for office in offices:
+        groups.setdefault(office.district, []).append(office)
+    checked = office_by_licence(licence) if licence else None
+    context = {
+        "form": form,
+        "groups": [{"name": district_name(d), "offices": members} for d, members in groups.items()],
+        "licence": licence,
+        "checked": checked,
+        "refusal": office_filing_refusal(checked, today=today) if checked else None,
+    }
+    return render(request, "offices/directory.html", context, status=status)
 
 
 def _forbidden(request, message: str):
