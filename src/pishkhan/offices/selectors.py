@@ -9,7 +9,7 @@ and the city's oversight table.
     jalali_month_bounds(year, month) -> (start, end)    aware datetimes, end exclusive
     office_statement(office, *, year, month) -> dict
     office_oversight(*, since) -> list[dict]
-    office_directory(*, today, district=None) -> list[Office]    the public directory
+    office_directory(*, today) -> list[Office]    the public directory
     office_by_licence(licence_number) -> Office | None
 
 Left out on purpose: a "time to file" (we do not record the office's first contact with the
@@ -56,12 +56,10 @@ def office_filing_refusal(office: Office, *, today: dt.date) -> str | None:
     return None
 
 
-def office_directory(*, today: dt.date, district=None) -> list[Office]:
+def office_directory(*, today: dt.date) -> list[Office]:
     """The offices that may file requests on `today` (active, licence in force), by district and
-    name: what the public directory lists. `district` narrows it to one district."""
+    name: what the public directory lists."""
     offices = Office.objects.filter(status=OfficeStatus.ACTIVE, licence_expires_on__gte=today)
-    if district is not None:
-        offices = offices.filter(district=district)
     return list(offices.select_related("district").order_by("district__number", "name", "licence_number"))
 
 
