@@ -121,6 +121,17 @@ def test_bad_input_is_a_400_with_the_message_and_the_whole_list(english, offices
     assert "Please correct the following" in page and "<script>alert(1)</script>" not in page
 
 
+def test_each_form_carries_only_the_others_valid_value(client, offices):
+    north = offices["north"]
+
+    valid = client.get(URL, {"district": "d31", "licence": north.licence_number}).content.decode()
+    invalid = client.get(URL, {"district": "d99", "licence": "<x>"}).content.decode()
+
+    assert '<input type="hidden" name="district" value="d31">' in valid
+    assert f'<input type="hidden" name="licence" value="{north.licence_number}">' in valid
+    assert 'type="hidden" name="district"' not in invalid and 'type="hidden" name="licence"' not in invalid
+
+
 def test_the_message_of_bad_input_is_in_persian_by_default(client, offices):
     response = client.get(URL, {"district": "d99"})
 

@@ -84,6 +84,7 @@ def directory(request):
     context = {
         "form": form,
         "groups": [{"name": district_name(d), "offices": members} for d, members in groups.items()],
+        "district_code": district.code if district else "",
         "licence": licence,
         "checked": checked,
         "refusal": office_filing_refusal(checked, today=today) if checked else None,
