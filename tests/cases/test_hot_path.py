@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from pishkhan.cases import store
+from pishkhan.cases.invariants import case_invariants_check
 from pishkhan.cases.models import Case, Position, PositionState
 from pishkhan.cases.services import case_advance
 from pishkhan.core.calendar import WorkingCalendar, local_date
@@ -69,15 +70,13 @@ def test_a_closure_recorded_between_two_acts_counts_in_the_next_deadline(world):
     assert after == WorkingCalendar().deadline_for(started_at=T0, working_days=2) > before
 
 
-def test_rows_taking_over_each_others_steps_are_written_in_an_order_the_database_accepts(world):
+def test_rows_taking_over_each_others_steps_in_one_act_are_all_written(world):
     case = submit_case(service=world.service, district=world.district)
     case_advance(case=case, step_id="review", outcome="approve", actor=world.clerk, now=T0)
     with transaction.atomic(), store.act_cursor() as cursor:
         row = store.case_lock(cursor, case_id=case.pk, positions=True)
         by_step = {p.step_id: p for p in row.positions}
-        # inspect's row takes over tech_review while tech_review's row moves on to pay: written in
-        # the order given, the first UPDATE would hit the unique (case, step) while the second
-        # row still holds tech_review.
+        # inspect's row takes over tech_review while tech_review's row moves on to pay.
         by_step["inspect"].step_id = "tech_review"
         by_step["tech_review"].step_id = "pay"
         by_step["tech_review"].due_at = T0 + dt.timedelta(days=7)
@@ -93,6 +92,19 @@ def test_rows_taking_over_each_others_steps_are_written_in_an_order_the_database
         by_step["checks_done"].pk: "checks_done",
     }
     assert Position.objects.get(pk=by_step["tech_review"].pk).due_at == T0 + dt.timedelta(days=7)
+
+
+def test_a_step_open_twice_is_reported_by_the_audits_invariant_check(world):
+    # No unique index refuses it (ADR 0013): the engine opens a step once under the case's lock,
+    # and `pishkhan audit verify` reports a row written past it.
+    case = submit_case(service=world.service, district=world.district)
+    assert case_invariants_check(case_ids=[case.pk]) == []
+    row = case.positions.get()
+    Position.objects.create(
+        case=case, step_id=row.step_id, role=row.role, district=row.district, assigned_at=T0
+    )
+    problems = case_invariants_check(case_ids=[case.pk])
+    assert f"{case.tracking_code}: step “{row.step_id}” is open twice" in problems
 
 
 def test_a_case_without_open_steps_is_read_without_positions(world):

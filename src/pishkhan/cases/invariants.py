@@ -7,7 +7,8 @@ Besides the hash chains (events.case_chains_verify) it replays each case's log a
 - a closed case (approved, rejected, withdrawn) ends with `ended` or `withdrawn` at its
   `closed_at`, with that result, and has no open step; an open case has at least one;
 - every open step is a step of the case's definition with that step's role, in the case's
-  district; the case waits for the applicant exactly when every open step does;
+  district, and open once (the engine keeps that under the case's lock; no unique index does,
+  ADR 0013); the case waits for the applicant exactly when every open step does;
 - a claimed step has an assignee, who claimed it (or was given it) in the last event about it;
 - every step completed by a person was completed by someone who holds its role in the case's
   district or city-wide, the applicant, or an operator of the filing office;
@@ -107,6 +108,9 @@ def _case_problems(case, events, positions, holders, operators, references, fees
     elif not positions:
         yield _("it is open but has no open step")
     definition = case_definition(case)
+    open_steps = [p.step_id for p in positions]
+    for step_id in sorted({s for s in open_steps if open_steps.count(s) > 1}):
+        yield _("step “%(step)s” is open twice") % {"step": step_id}
     for position in positions:
         step = definition.step(position.step_id)
         if step is None:

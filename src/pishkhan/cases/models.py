@@ -135,12 +135,12 @@ class Position(models.Model):
     """Where a case stands now: one row per open step (several while parallel branches run). A
     position is deleted when its step is done; the event log keeps the history."""
 
-    # No index of its own on case or district: the unique (case, step_id) and the queue's (district,
-    # role, state) indexes start with them, and every index here is rewritten as cases move. None on
-    # the deadline either: the sweep reads every open step anyway, faster without one (ADR 0011).
-    case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="positions", verbose_name=_("case"), db_index=False
-    )
+    # Every index here is rewritten as cases move, so there are only those its readers need: the
+    # case's (never rewritten: a position stays with its case), the queue's (district, role, state)
+    # and the assignee's. None of its own on district, which the queue's starts with; none on the
+    # deadline, which the sweep reads faster without (ADR 0011); no unique (case, step_id), which
+    # every move rewrote: the engine keeps one position per step under the case's lock (ADR 0013).
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="positions", verbose_name=_("case"))
     step_id = models.CharField(_("step"), max_length=80)
     role = models.CharField(
         _("role"), max_length=60, help_text=_("The step's role code; the queue it sits in.")
@@ -186,7 +186,6 @@ class Position(models.Model):
         ordering = ["due_at", "assigned_at"]
         verbose_name = _("open step")
         verbose_name_plural = _("open steps")
-        constraints = [models.UniqueConstraint(fields=["case", "step_id"], name="unique_open_step_per_case")]
         indexes = [models.Index(fields=["district", "role", "state"])]
 
     def __str__(self):

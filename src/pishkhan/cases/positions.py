@@ -275,7 +275,7 @@ class Move:
             "arrivals": 0,
             "request": {},
         }
-        # A spare row that held this very step must be the one reused: (case, step_id) is unique.
+        # A spare row that held this very step first: the step's column (and its index) stays put.
         spare = next((p for p in self._spare if p.step_id == step.id), None) or (
             self._spare[-1] if self._spare else None
         )

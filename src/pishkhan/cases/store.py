@@ -633,7 +633,6 @@ def _position_sql(connection):
     return (
         _writers(position_fields),
         operator.itemgetter(*attnames),  # a row's values, in LockedRow.before's order
-        attnames.index("step_id"),
         q(Position._meta.db_table),
         _statement(
             connection,
@@ -647,30 +646,21 @@ def _position_sql(connection):
 def positions_write(cursor: ActCursor, *, before: dict, positions) -> None:
     """Bring the case's position rows from `before` (LockedRow.before) to `positions` (a Move's,
     made with persist=False, after settle): delete the rows no longer there, update the changed
-    columns of those still there, insert the new ones (setting their pk).
-
-    Order matters only for the unique (case, step_id): deletes go first, and a row taking over a
-    step another row still holds is updated after that row moved on."""
+    columns of those still there, insert the new ones (setting their pk)."""
     connection = cursor.db
     q = connection.ops.quote_name
-    writers, current, step_index, table, insert, insert_writers = _statements(
-        connection, "positions", _position_sql
-    )
+    writers, current, table, insert, insert_writers = _statements(connection, "positions", _position_sql)
     kept = {p.pk: p for p in positions if p.pk is not None}
     gone = [pk for pk in before if pk not in kept]
     if gone:
         sql = f"DELETE FROM {table} WHERE {q('id')} IN ({', '.join(['%s'] * len(gone))})"  # noqa: S608 - names from the models
         cursor.run(_statement(connection, sql), gone)
-    changes = []
     for pk, position in kept.items():
         # Every field is in __dict__ (read whole, or set by the Move); most rows did not change.
         values, old = current(position.__dict__), before[pk]
-        if values != old:
-            changed = [writer for writer, new, was in zip(writers, values, old, strict=True) if new != was]
-            changes.append((position, changed))
-    if len(changes) > 1:
-        changes = _in_takeover_order(changes, {pk: before[pk] for pk in kept}, step_index)
-    for position, changed in changes:
+        if values == old:
+            continue
+        changed = [writer for writer, new, was in zip(writers, values, old, strict=True) if new != was]
         columns = tuple(f.column for _name, f, _kind in changed)
         statement = _statements(
             connection,
@@ -689,21 +679,6 @@ def positions_write(cursor: ActCursor, *, before: dict, positions) -> None:
         if position.pk is None:
             values = _values(connection, insert_writers, position)
             _insert(cursor, insert, values, position)
-
-
-def _in_takeover_order(changes: list, before: dict, step_index: int) -> list:
-    # A row whose new step another row still holds waits for that row to move on first. `before`:
-    # the rows kept, as read.
-    holder = {values[step_index]: pk for pk, values in before.items()}
-    ordered = []
-    while changes:
-        ready = next((c for c in changes if holder.get(c[0].step_id, c[0].pk) == c[0].pk), changes[0])
-        changes.remove(ready)
-        position = ready[0]
-        holder.pop(before[position.pk][step_index], None)
-        holder[position.step_id] = position.pk
-        ordered.append(ready)
-    return ordered
 
 
 def _insert(cursor: ActCursor, insert: Statement, values, instance) -> None:
