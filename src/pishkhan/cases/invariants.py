@@ -20,7 +20,7 @@ Each problem is one line starting with the case's tracking code. Reads in chunks
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from django.utils.translation import gettext as _
 
@@ -108,8 +108,8 @@ def _case_problems(case, events, positions, holders, operators, references, fees
     elif not positions:
         yield _("it is open but has no open step")
     definition = case_definition(case)
-    open_steps = [p.step_id for p in positions]
-    for step_id in sorted({s for s in open_steps if open_steps.count(s) > 1}):
+    opened = Counter(position.step_id for position in positions)
+    for step_id in sorted(step_id for step_id, times in opened.items() if times > 1):
         yield _("step “%(step)s” is open twice") % {"step": step_id}
     for position in positions:
         step = definition.step(position.step_id)
