@@ -10,7 +10,7 @@ import pytest
 
 from pishkhan.cases.models import Case
 from tests.cases import hostile
-from tests.cases.factories import make_citizen, make_district, publish_definition
+from tests.cases.factories import make_citizen, make_district, publish_definition, small_process
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.test_journey import signed_in_page
 from tests.portal.test_apply_row_uploads import owners_process
@@ -294,5 +294,78 @@ def test_without_javascript_a_citizen_adds_an_owner_row_and_sends_each_owners_ca
         case = Case.objects.get(applicant=citizen)
         assert [row["name"] for row in case.answers["owners"]] == ["مریم", "رضا"]
         assert [d.original_name for d in case.documents.order_by("pk")] == ["مریم.png", "رضا.png"]
+    finally:
+        page.context.close()
+
+
+def owners_with_phones_process() -> dict:
+    """A repeated group inside a repeated group: owners (one to three), each with one or two
+    phone numbers."""
+    label = lambda fa, en: {"fa": fa, "en": en}  # noqa: E731
+    return small_process(
+        code="owners-phones",
+        fields=[
+            {"id": "area_m2", "type": "number", "label": label("مساحت", "Area"), "required": True},
+            {
+                "id": "owners",
+                "type": "group",
+                "label": label("مالکان", "Owners"),
+                "repeat": {"min": 1, "max": 3},
+                "fields": [
+                    {"id": "name", "type": "text", "label": label("نام", "Name"), "required": True},
+                    {
+                        "id": "phones",
+                        "type": "group",
+                        "label": label("تلفن‌ها", "Phones"),
+                        "repeat": {"min": 1, "max": 2},
+                        "fields": [{"id": "number", "type": "text", "label": label("شماره", "Number")}],
+                    },
+                ],
+            }
+        ],
+    )
+
+
+def test_a_row_added_in_the_browser_brings_its_own_working_inner_rows(browser, live_server):
+    district = make_district()
+    service = publish_definition(owners_with_phones_process())
+    citizen = make_citizen()
+    page = signed_in_page(browser, live_server, citizen, PHONE)
+    owners = page.locator('[data-repeat="owners"]')
+    add_owner = owners.locator(':scope > [data-add-row="owners"]')
+    try:
+        page.goto(f"/services/{service.code}/apply/")
+        page.locator("[name=area_m2]").fill("۴۵")
+        page.get_by_label("منطقه").select_option(district.code)
+        page.locator('[name="owners[0].name"]').fill("مریم")
+        page.locator('[name="owners[0].phones[0].number"]').fill("02188001122")
+        page.locator('[data-add-row="owners[0].phones"]').click()
+        page.locator('[name="owners[0].phones[1].number"]').fill("09121112233")
+
+        add_owner.click()
+        second = page.locator('[data-repeat="owners"] > .apply-row[data-row="1"]')
+        # The copy of the first owner holds one empty phone row, renamed with it, and its own button.
+        assert second.locator("input").evaluate_all("inputs => inputs.map(i => [i.name, i.value])") == [
+            ["owners[1].name", ""],
+            ["owners[1].phones[0].number", ""],
+        ]
+        inner_add = second.locator('[data-add-row="owners[1].phones"]')
+        assert inner_add.get_attribute("value") == "add-row:owners[1].phones" and inner_add.is_visible()
+        page.locator('[name="owners[1].name"]').fill("رضا")
+        page.locator('[name="owners[1].phones[0].number"]').fill("09123334455")
+        inner_add.click()  # in place: the script adds the row, the page stays
+        assert page.url.endswith(f"/services/{service.code}/apply/")
+        page.locator('[name="owners[1].phones[1].number"]').fill("09125556677")
+        assert not inner_add.is_visible()  # two phones is the most
+        assert page.locator('[data-add-row="owners[0].phones"]').is_hidden()
+        assert add_owner.is_visible()
+
+        with page.expect_navigation(url="**/services/my/*/"):
+            page.get_by_role("button", name="ارسال درخواست", exact=True).click()
+        case = Case.objects.get(applicant=citizen)
+        assert case.answers["owners"] == [
+            {"name": "مریم", "phones": [{"number": "02188001122"}, {"number": "09121112233"}]},
+            {"name": "رضا", "phones": [{"number": "09123334455"}, {"number": "09125556677"}]},
+        ]
     finally:
         page.context.close()
