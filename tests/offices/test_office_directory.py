@@ -73,6 +73,23 @@ def test_a_licence_in_force_is_confirmed_with_its_expiry(client, offices):
     assert "مجاز است" in response.content.decode()
 
 
+def test_an_office_is_listed_with_a_phone_to_call_and_its_opening_hours(client, offices):
+    office = offices["north"]
+    office.phone, office.hours = "021-88001122", "شنبه تا چهارشنبه 8 تا 16"
+    office.save(update_fields=["phone", "hours"])
+
+    page = client.get(URL).content.decode()
+
+    # A link a phone dials, shown in Persian digits; the hours likewise.
+    assert '<a href="tel:02188001122" dir="ltr">۰۲۱-۸۸۰۰۱۱۲۲</a>' in page
+    assert "شنبه تا چهارشنبه ۸ تا ۱۶" in page
+    # The other office's registry entry has neither: no empty labels for it.
+    assert page.count("تلفن") == 1
+    # Checking the licence shows them too.
+    checked = client.get(URL, {"licence": office.licence_number}).content.decode()
+    assert checked.count("tel:02188001122") == 2  # in the verdict and in the list
+
+
 def test_a_licence_typed_in_persian_digits_is_found(client, offices):
     office = offices["south"]
     persian = office.licence_number.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))

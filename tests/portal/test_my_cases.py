@@ -16,6 +16,8 @@ from tests.cases.factories import (
     SMALL_FEE,
     make_citizen,
     make_district,
+    make_office,
+    make_operator,
     make_staff,
     publish_definition,
     small_process,
@@ -119,6 +121,25 @@ def test_the_case_page_shows_the_stage_the_role_and_the_history_never_the_person
     text = text_of(signed_in.get(page_of(case)))
     assert "بازگشت برای اصلاح" in text or "اصلاح" in text
     assert clerk.last_name not in text  # the role acted, never a named person
+
+
+def test_a_case_an_office_filed_names_the_office_and_its_phone(signed_in, service, citizen, district):
+    office = make_office(district=district, name="دفتر خدمات ۱۲")
+    office.phone = "021-88001122"
+    office.save(update_fields=["phone"])
+    filed = submit_case(
+        service=service,
+        applicant=citizen,
+        district=district,
+        channel="office",
+        filed_by=make_operator(office=office),
+        office=office,
+    )
+
+    page = signed_in.get(page_of(filed)).content.decode()
+
+    assert "ثبت‌شده در دفتر خدمات الکترونیک: دفتر خدمات ۱۲" in page
+    assert '<a href="tel:02188001122" dir="ltr">۰۲۱-۸۸۰۰۱۱۲۲</a>' in page
 
 
 def test_citizen_sees_correction_request_uploads_the_document_and_answers_it(signed_in, case, clerk):

@@ -334,10 +334,20 @@ class PlannedOffice:
     status: str
     expires_on: dt.date
     operators: tuple[str, ...]  # usernames; the first one manages the office
+    phone: str = ""
+    hours: str = ""
 
     @property
     def licence_number(self) -> str:
         return f"EO-{self.number}"
+
+
+# What offices write on their door (most keep the city's office hours, some stay open later).
+OFFICE_HOURS = (
+    "شنبه تا چهارشنبه ۸ تا ۱۶، پنجشنبه ۸ تا ۱۲",
+    "شنبه تا چهارشنبه ۷:۳۰ تا ۱۵:۳۰، پنجشنبه ۸ تا ۱۳",
+    "شنبه تا پنجشنبه ۸ تا ۲۰",
+)
 
 
 def office_plan(*, count: int, districts: Iterable[int], today: dt.date) -> list[PlannedOffice]:
@@ -359,6 +369,9 @@ def office_plan(*, count: int, districts: Iterable[int], today: dt.date) -> list
         if number == FIRST_OFFICE_NUMBER:
             # The persona's office, as the foundation's demo made it.
             expires_on, street, plate = dt.date(2028, 3, 20), "خیابان انقلاب", 12
+        # Drawn after the rest, so every office keeps the address and dates it had before.
+        phone = f"021-{rng.randint(2200_0000, 8899_9999)}"
+        hours = rng.choice(OFFICE_HOURS)
         offices.append(
             PlannedOffice(
                 number=number,
@@ -370,6 +383,8 @@ def office_plan(*, count: int, districts: Iterable[int], today: dt.date) -> list
                 operators=tuple(
                     f"office{number}" + (f"-{i}" if i > 1 else "") for i in range(1, operators + 1)
                 ),
+                phone=phone,
+                hours=hours,
             )
         )
     return offices
@@ -392,6 +407,8 @@ def offices_seed(*, count: int, password: DemoPassword, today: dt.date) -> dict:
             name=o.name,
             district_id=districts[o.district],
             address=o.address,
+            phone=o.phone,
+            hours=o.hours,
             status=o.status,
         )
         for o in plan

@@ -2,9 +2,22 @@
 suspending and reinstating go through offices.services (the oversight page), so each change is
 audited with its reason."""
 
+from django import forms
 from django.contrib import admin
 
+from pishkhan.core.text import to_ascii_digits
+
 from .models import Office, OfficeOperator
+
+
+class OfficeForm(forms.ModelForm):
+    class Meta:
+        model = Office
+        fields = ["licence_number", "licence_expires_on", "name", "district", "address", "phone", "hours"]
+
+    def clean_phone(self):
+        # Typed as it is written on the office's card: Persian digits welcome.
+        return to_ascii_digits(self.cleaned_data["phone"]).strip()
 
 
 class OfficeOperatorInline(admin.TabularInline):
@@ -15,7 +28,8 @@ class OfficeOperatorInline(admin.TabularInline):
 
 @admin.register(Office)
 class OfficeAdmin(admin.ModelAdmin):
-    list_display = ["licence_number", "name", "district", "status", "licence_expires_on"]
+    form = OfficeForm
+    list_display = ["licence_number", "name", "district", "phone", "status", "licence_expires_on"]
     list_filter = ["status", "district"]
     search_fields = ["licence_number", "name", "address"]
     # New offices start active; a change of standing must leave an audit trail (offices.services).

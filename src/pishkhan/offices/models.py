@@ -1,6 +1,16 @@
+import re
+
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# A landline or mobile as offices write them: digits, with spaces or hyphens between, an optional
+# leading + (021-88001122, +98 21 8800 1122). Persian digits are made ASCII by the forms first.
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 -]{3,17}[0-9]$",
+    _("Enter the phone number in digits, e.g. 021-88001122 (spaces and hyphens are fine)."),
+)
 
 
 class OfficeStatus(models.TextChoices):
@@ -19,6 +29,19 @@ class Office(models.Model):
         "accounts.District", on_delete=models.PROTECT, related_name="offices", verbose_name=_("district")
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(
+        _("phone"),
+        max_length=20,
+        blank=True,
+        validators=[phone_validator],
+        help_text=_("The number citizens call, e.g. 021-88001122; the public directory shows it."),
+    )
+    hours = models.CharField(
+        _("opening hours"),
+        max_length=120,
+        blank=True,
+        help_text=_("As the office states them, e.g. Saturday to Wednesday 8:00–16:00, Thursday 8:00–12:00."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=OfficeStatus.choices, default=OfficeStatus.ACTIVE
     )
@@ -30,6 +53,11 @@ class Office(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def phone_uri(self) -> str:
+        """The phone as a tel: link ("" when there is none)."""
+        return "tel:" + re.sub(r"[^0-9+]", "", self.phone) if self.phone else ""
 
 
 class OfficeOperator(models.Model):
