@@ -321,7 +321,7 @@ def owners_with_phones_process() -> dict:
                         "fields": [{"id": "number", "type": "text", "label": label("شماره", "Number")}],
                     },
                 ],
-            }
+            },
         ],
     )
 
